@@ -1,0 +1,304 @@
+// The MLA decode kernel for sm_90a, as a DSL value: problem, tiles, TMA pipeline, wgmma shapes,
+// warpgroup roles and split-KV schedule. `lowerMlaDecode` validates it and lowers it to a KernelPlan.
+//
+// Per CTA: BLOCK_M query rows (s_q*h_q flattened) of one request range of one SM part.
+//   producer warpgroup : TMA-loads BLOCK_N-token K/V tiles through the block table into `kvStages` stages
+//   consumer warpgroups: each computes S = Q K^T for its slice of the BLOCK_N keys (qkSplit 'n'),
+//                        the row max is exchanged through shared memory, P goes to shared memory,
+//                        then each computes O[:, its dv slice] += P V[:, its dv slice].
+import { Checker } from '../errors.ts';
+import type { MlaProblem } from '../problem.ts';
+import { DEEPSEEK_MLA, DTYPE_BYTES, DTYPE_CUDA, validateProblem } from '../problem.ts';
+import { smemTile, validateTile } from '../layout/smemTile.ts';
+import { SWIZZLE_BITS, SWIZZLE_BYTES } from '../layout/swizzle.ts';
+import { SM90 } from '../sm90/device.ts';
+import type { NamedBarrier } from '../sm90/mbarrier.ts';
+import type { WarpgroupRole } from '../sm90/roles.ts';
+import { entryRegisterCap, roleThreads, validateRoles } from '../sm90/roles.ts';
+import { tmaBoxForTile, validateTmaBox } from '../sm90/tma.ts';
+import type { WgmmaShape } from '../sm90/wgmma.ts';
+import { accumulatorRegs, descriptorFor, encodeDescriptor, kStepOffsets, validateWgmma, wgmmaK, wgmmaWrapper } from '../sm90/wgmma.ts';
+import { pipelineBarriers, validatePipeline } from '../pipeline/pipeline.ts';
+import type { SplitKvSchedule } from '../schedule/splitKv.ts';
+import { validateSplitKvSchedule } from '../schedule/splitKv.ts';
+import { planSmem } from '../plan/smemPlan.ts';
+import type { KernelPlan, PlanSection } from '../plan/kernelPlan.ts';
+import { constant } from '../plan/kernelPlan.ts';
+
+export interface MlaDecodeConfig {
+  problem: MlaProblem;
+  /** Query rows per CTA (wgmma M) and KV tokens per pipeline step. */
+  tile: { blockM: number; blockN: number };
+  /** Shared-memory stages of K/V tiles in flight. */
+  kvStages: number;
+  /** Consumer warpgroups; they split S's key columns and O's dv columns between them. */
+  consumers: number;
+  /** setmaxnreg budgets. */
+  registers: { producer: number; consumer: number };
+  schedule: SplitKvSchedule;
+  l2Hint: 'evict_first' | 'evict_normal';
+  allowSpills: boolean;
+}
+
+export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
+  problem: DEEPSEEK_MLA,
+  tile: { blockM: 64, blockN: 64 },
+  kvStages: 2,
+  consumers: 2,
+  registers: { producer: 40, consumer: 232 },
+  schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
+  l2Hint: 'evict_first',
+  allowSpills: false,
+};
+
+/** The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it. */
+export function variantId(c: MlaDecodeConfig): string {
+  const p = c.problem;
+  return [
+    'mla_sm90',
+    p.qDtype,
+    `kv${p.kvDtype}`,
+    `p${p.pageSize}`,
+    `m${c.tile.blockM}n${c.tile.blockN}`,
+    `st${c.kvStages}`,
+    `c${c.consumers}`,
+  ].join('_');
+}
+
+const ROOT = 'mlaDecode';
+
+/** Validates the config and lowers it to a KernelPlan; throws DslError(s) naming each bad field. */
+export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
+  const c = new Checker([ROOT]);
+  const p = cfg.problem;
+  validateProblem(p, c.at('problem'));
+  const { blockM, blockN } = cfg.tile;
+  const tc = c.at('tile');
+  tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
+  tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
+  c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
+  if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
+  c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);
+  c.require(cfg.schedule.blockM === blockM, 'schedule > blockM', `${cfg.schedule.blockM} must equal tile.blockM ${blockM}`);
+  const page = p.pageSize;
+  c.require(
+    page % blockN === 0 || (blockN % page === 0 && page % 8 === 0),
+    'problem > pageSize',
+    `${page} does not divide the KV step tile.blockN = ${blockN} (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows`,
+  );
+  c.throwIfAny();
+
+  const dt = p.kvDtype;
+  const elem = DTYPE_BYTES[dt];
+  const consumers = cfg.consumers;
+  const qkN = blockN / consumers;
+  const pvN = p.dV / consumers;
+  const qTile = smemTile('q', p.qDtype, blockM, p.dQk);
+  const kvTile = smemTile('kv', dt, blockN, p.dQk);
+  const pTile = smemTile('p', p.qDtype, blockM, blockN);
+  validateTile(qTile, c.at('smem', 'q'));
+  validateTile(kvTile, c.at('smem', 'kv'));
+  validateTile(pTile, c.at('smem', 'p'));
+  const span = SWIZZLE_BYTES[kvTile.swizzle];
+  c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
+  c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
+
+  const boxRows = Math.min(page, blockN);
+  const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint === 'evict_first' ? 'evict_first' : 'evict_normal');
+  validateTmaBox(kvBox, c.at('tma', 'kv'));
+
+  const k = wgmmaK(dt);
+  const qk: WgmmaShape = { name: 'qk', m: 64, n: qkN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'K' };
+  const pv: WgmmaShape = { name: 'pv', m: 64, n: pvN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'MN' };
+  validateWgmma(qk, c.at('wgmma', 'qk'));
+  validateWgmma(pv, c.at('wgmma', 'pv'));
+  validateSplitKvSchedule(cfg.schedule, c.at('schedule'));
+  c.at('wgmma', 'pv').require(blockN % k === 0, 'k', `tile.blockN ${blockN} keys are not a whole number of k${k} steps`);
+
+  const roles: WarpgroupRole[] = [
+    { name: 'consumer', warpgroups: consumers, maxRegisters: cfg.registers.consumer, does: 'S = QK^T, online softmax, O += PV' },
+    { name: 'producer', warpgroups: 1, maxRegisters: cfg.registers.producer, does: 'TMA loads of K/V pages through the block table' },
+  ];
+  validateRoles(roles, c.at('registers'));
+  const threads = roleThreads(roles);
+  const consumerThreads = consumers * SM90.warpgroupThreads;
+  const pvAcc = accumulatorRegs(pv);
+  c.require(
+    pvAcc + accumulatorRegs(qk) + 40 <= cfg.registers.consumer,
+    'registers > consumer',
+    `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S slice ${accumulatorRegs(qk)} accumulators + ~40 for addressing`,
+  );
+
+  const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, consumerArrivals: consumerThreads / 32 };
+  validatePipeline(pipeline, c.at('pipeline'));
+  const mbarriers = pipelineBarriers(pipeline);
+
+  const smem = planSmem(
+    [
+      { name: 'q', bytes: qTile.bytes, alignment: qTile.alignment, holds: `Q tile ${blockM} x ${p.dQk} ${p.qDtype}, ${qTile.swizzle} swizzle` },
+      { name: 'kv', bytes: kvTile.bytes * cfg.kvStages, alignment: kvTile.alignment, holds: `${cfg.kvStages} stages of K/V ${blockN} x ${p.dQk} ${dt}` },
+      { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${p.qDtype}` },
+      { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
+      { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
+      ...mbarriers.map((b) => ({ name: b.name, bytes: 8 * b.count, alignment: 8, holds: `${b.count} mbarriers: ${b.meaning}` })),
+    ],
+    c.at('smemPlan'),
+  );
+  c.throwIfAny();
+
+  const named: NamedBarrier[] = [
+    { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
+    { name: 'RowMaxReady', id: 2, threads: consumerThreads, meaning: 'both consumers published their S row maxima' },
+    { name: 'PReady', id: 3, threads: consumerThreads, meaning: 'P tile complete (both key slices), visible to wgmma' },
+    { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
+  ];
+
+  const off = (name: string) => smem.buffers.find((b) => b.name === name)!.offset;
+  const sections: PlanSection[] = [
+    {
+      dsl: 'problem',
+      constants: [
+        constant('D_QK', p.dQk, 'K width: latent + RoPE'),
+        constant('D_V', p.dV, 'V width: the first D_V columns of each cached row'),
+        constant('D_ROPE', p.dQk - p.dV, 'D_QK - D_V', 'D_QK - D_V'),
+        constant('PAGE_SIZE', page, 'tokens per KV-cache page'),
+        constant('H_Q_MIN', p.hQ.min, 'smallest h_q accepted at launch'),
+        constant('H_Q_MAX', p.hQ.max, 'largest h_q accepted at launch'),
+        constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),
+        constant('S_Q_MAX', p.sQ.max, 'largest s_q accepted at launch'),
+        constant('H_KV', p.hKv, 'one latent KV head'),
+        constant('ELEM_BYTES', elem, `${dt} element`, 'int(sizeof(kv_t))'),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'tile',
+      constants: [
+        constant('BLOCK_M', blockM, 'query rows (s_q*h_q flattened) per CTA = wgmma M'),
+        constant('BLOCK_N', blockN, 'KV tokens per pipeline step'),
+        constant('SPAN_BYTES', span, `${kvTile.swizzle} swizzle span derived from ${dt} rows of ${p.dQk}`),
+        constant('SWIZZLE_BITS', SWIZZLE_BITS[kvTile.swizzle], 'log2 of the 16-byte chunks a span permutes'),
+        constant('COL_BLOCK_ELEMS', kvTile.blockCols, 'SPAN_BYTES / ELEM_BYTES', 'SPAN_BYTES / ELEM_BYTES'),
+        constant('Q_COL_BLOCKS', p.dQk / qTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
+        constant('Q_COL_BLOCK_BYTES', qTile.blockBytes, 'BLOCK_M x SPAN_BYTES', 'BLOCK_M * SPAN_BYTES'),
+        constant('Q_TILE_BYTES', qTile.bytes, `${blockM} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_M * D_QK * ELEM_BYTES'),
+        constant('KV_COL_BLOCKS', p.dQk / kvTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
+        constant('V_COL_BLOCKS', p.dV / kvTile.blockCols, 'D_V / COL_BLOCK_ELEMS', 'D_V / COL_BLOCK_ELEMS'),
+        constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
+        constant('KV_STAGE_BYTES', kvTile.bytes, `${blockN} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_N * D_QK * ELEM_BYTES'),
+        constant('P_TILE_BYTES', pTile.bytes, `${blockM} x ${blockN} x ${DTYPE_BYTES[p.qDtype]} B`, 'BLOCK_M * BLOCK_N * ELEM_BYTES'),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'tma.kv',
+      constants: [
+        constant('KV_BOX_COLS', kvBox.box[0]!, 'one swizzle span of columns', 'COL_BLOCK_ELEMS'),
+        constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
+        constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
+        constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
+        constant('KV_ROW_BOX_TX_BYTES', kvBox.bytes * (p.dQk / kvTile.blockCols), 'bytes one row of boxes delivers: KV_COL_BLOCKS boxes', 'KV_BOX_BYTES * KV_COL_BLOCKS'),
+        constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'K/V is read once per m-block: let it leave L2 first'),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'pipeline.kv',
+      constants: [
+        constant('KV_STAGES', cfg.kvStages, 'K/V tiles in flight'),
+        constant('KV_FULL_ARRIVALS', 1, 'the producer thread arms each stage once'),
+        constant('KV_EMPTY_ARRIVALS', pipeline.consumerArrivals, 'one arrival per consumer warp', 'CONSUMER_THREADS / 32'),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'roles',
+      constants: [
+        constant('CONSUMER_WARPGROUPS', consumers, 'split S columns and O columns'),
+        constant('CONSUMER_THREADS', consumerThreads, 'CONSUMER_WARPGROUPS x 128', 'CONSUMER_WARPGROUPS * 128'),
+        constant('PRODUCER_WARPGROUP', consumers, 'the warpgroup after the consumers', 'CONSUMER_WARPGROUPS'),
+        constant('THREADS', threads, 'all warpgroups x 128', '(CONSUMER_WARPGROUPS + 1) * 128'),
+        constant('PRODUCER_REGISTERS', cfg.registers.producer, 'setmaxnreg.dec for the TMA warpgroup'),
+        constant('CONSUMER_REGISTERS', cfg.registers.consumer, 'setmaxnreg.inc for the math warpgroups'),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'wgmma',
+      constants: [
+        constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
+        constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
+        constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
+        constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES'),
+        constant('QK_A_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
+        constant('QK_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
+        constant('PV_N', pvN, 'dv columns per consumer: D_V / CONSUMER_WARPGROUPS', 'D_V / CONSUMER_WARPGROUPS'),
+        constant('PV_K_STEPS', blockN / k, `BLOCK_N / k${k}`, `BLOCK_N / ${k}`),
+        constant('PV_ACC', pvAcc, '64 x PV_N fp32 over 128 threads', 'BLOCK_M * PV_N / 128'),
+        constant('PV_B_CONSUMER_OFFSET', (pvN / kvTile.blockCols) * kvTile.blockBytes, "byte offset of a consumer's first V column block", '(PV_N / COL_BLOCK_ELEMS) * KV_COL_BLOCK_BYTES'),
+        constant('PV_A_DESC', encodeDescriptor(descriptorFor(pTile, 'K')), `P K-major ${pTile.swizzle}`, undefined, 'uint64_t'),
+        constant('PV_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'MN')), `V MN-major ${kvTile.swizzle}: LBO one column block, SBO 8 rows`, undefined, 'uint64_t'),
+      ],
+      arrays: [
+        { name: 'QK_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'K', p.dQk, k), why: 'byte offset of each k-step in Q and K tiles (same layout)' },
+        { name: 'PV_A_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(pTile, 'K', blockN, k), why: 'byte offset of each k-step in the P tile' },
+        { name: 'PV_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'MN', blockN, k), why: 'byte offset of each k-step (16 key rows) in the V tile' },
+      ],
+    },
+    {
+      dsl: 'smemPlan',
+      constants: [
+        ...smem.buffers.map((b) => constant(`SMEM_${snake(b.name)}_OFFSET`, b.offset, `${b.holds}; ${b.bytes} B aligned to ${b.alignment}`)),
+        constant('SMEM_BASE_ALIGN', Math.max(...smem.buffers.map((b) => b.alignment)), 'alignment the dynamic smem base is rounded up to'),
+        constant('SMEM_BYTES', smem.totalBytes, `end of the last buffer + alignment slack, <= ${smem.limit}`),
+      ],
+      arrays: [],
+    },
+    {
+      dsl: 'schedule',
+      constants: [
+        constant('SCHED_BLOCK_N', cfg.schedule.blockN, 'tokens per scheduling unit', 'BLOCK_N'),
+        constant('SCHED_FIXED_OVERHEAD', cfg.schedule.fixedOverheadBlocks, 'cost of one split, in KV blocks'),
+      ],
+      arrays: [],
+    },
+  ];
+
+  const id = variantId(cfg);
+  return {
+    variantId: id,
+    kernelName: `${id}_kernel`,
+    config: cfg,
+    types: {
+      q: DTYPE_CUDA[p.qDtype].cType,
+      kv: DTYPE_CUDA[dt].cType,
+      out: DTYPE_CUDA[p.outDtype].cType,
+      qAbi: DTYPE_CUDA[p.qDtype].abi,
+      kvAbi: DTYPE_CUDA[dt].abi,
+      outAbi: DTYPE_CUDA[p.outDtype].abi,
+    },
+    sections,
+    wgmma: [
+      { ...qk, ...wgmmaWrapper(qk), dslPath: `${ROOT} > wgmma > qk` },
+      { ...pv, ...wgmmaWrapper(pv), dslPath: `${ROOT} > wgmma > pv` },
+    ],
+    tma: [kvBox],
+    smem,
+    mbarriers,
+    namedBarriers: named,
+    roles,
+    schedule: { ...cfg.schedule },
+    resources: {
+      threads,
+      smemBytes: smem.totalBytes,
+      smemLimit: smem.limit,
+      entryRegisterCap: entryRegisterCap(threads),
+      registerBudget: roles.reduce((n, r) => n + r.warpgroups * 128 * r.maxRegisters, 0),
+      namedBarriers: named.length,
+      mbarriers: mbarriers.reduce((n, b) => n + b.count, 0),
+    },
+    build: { allowSpills: cfg.allowSpills, allowLocalMemory: cfg.allowSpills, nvccFlags: ['-std=c++17', '-O3'] },
+  };
+}
+
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

@@ -1,0 +1,63 @@
+// Writes (or checks) generated/: one folder per catalogue variant plus manifest.ts.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './repoRoot.ts';
+import { CATALOGUE } from '../catalogue.ts';
+import { lowerMlaDecode } from '../kernels/mlaDecode.ts';
+import type { KernelPlan } from '../plan/kernelPlan.ts';
+import { renderManifest } from './manifest.ts';
+import { renderVariant } from './render.ts';
+
+export const GENERATED_DIR = join(REPO_ROOT, 'generated');
+
+export interface GeneratedTree {
+  plans: KernelPlan[];
+  /** Path relative to generated/ -> text. */
+  files: Map<string, string>;
+}
+
+export function renderCatalogue(): GeneratedTree {
+  const plans = CATALOGUE.map(lowerMlaDecode);
+  const files = new Map<string, string>();
+  for (const plan of plans) for (const f of renderVariant(plan)) files.set(`${plan.variantId}/${f.path}`, f.text);
+  files.set('manifest.ts', renderManifest(plans));
+  return { plans, files };
+}
+
+function listTree(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listTree(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+
+export interface Staleness {
+  changed: string[];
+  missing: string[];
+  extra: string[];
+}
+
+export function checkGenerated(tree: GeneratedTree, dir = GENERATED_DIR): Staleness {
+  const onDisk = new Set(listTree(dir));
+  const result: Staleness = { changed: [], missing: [], extra: [] };
+  for (const [path, text] of tree.files) {
+    if (!onDisk.has(path)) result.missing.push(path);
+    else if (readFileSync(join(dir, path), 'utf8') !== text) result.changed.push(path);
+    onDisk.delete(path);
+  }
+  result.extra = [...onDisk].sort();
+  return result;
+}
+
+export function writeGenerated(tree: GeneratedTree, dir = GENERATED_DIR): Staleness {
+  const stale = checkGenerated(tree, dir);
+  for (const path of stale.extra) rmSync(join(dir, path));
+  for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : [])
+    if (e.isDirectory() && readdirSync(join(dir, e.name)).length === 0) rmSync(join(dir, e.name), { recursive: true });
+  for (const path of [...stale.missing, ...stale.changed]) {
+    const full = join(dir, path);
+    mkdirSync(join(full, '..'), { recursive: true });
+    writeFileSync(full, tree.files.get(path)!);
+  }
+  return stale;
+}

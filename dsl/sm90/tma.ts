@@ -1,0 +1,47 @@
+// TMA (cp.async.bulk.tensor) boxes. Tensor maps are encoded at launch (the global address and
+// strides are only known then); their box shape, swizzle and element type are fixed here.
+import type { Checker } from '../errors.ts';
+import type { DType } from '../problem.ts';
+import { DTYPE_BYTES } from '../problem.ts';
+import type { SmemTile } from '../layout/smemTile.ts';
+import { SWIZZLE_BYTES, SWIZZLE_TMA_ENUM } from '../layout/swizzle.ts';
+import { SM90 } from './device.ts';
+
+export interface TmaBox {
+  name: string;
+  dtype: DType;
+  /** Innermost first, in elements: [cols, rows, 1 ...]. */
+  box: number[];
+  swizzle: SmemTile['swizzle'];
+  swizzleEnum: string;
+  bytes: number;
+  /** L2 hint for the load: data read once goes first out of L2. */
+  l2Hint: 'evict_first' | 'evict_last' | 'evict_normal';
+}
+
+export function tmaBoxForTile(name: string, tile: SmemTile, rows: number, l2Hint: TmaBox['l2Hint']): TmaBox {
+  const box = [tile.blockCols, rows, 1];
+  return {
+    name,
+    dtype: tile.dtype,
+    box,
+    swizzle: tile.swizzle,
+    swizzleEnum: SWIZZLE_TMA_ENUM[tile.swizzle],
+    bytes: tile.blockCols * rows * DTYPE_BYTES[tile.dtype],
+    l2Hint,
+  };
+}
+
+export function validateTmaBox(b: TmaBox, c: Checker): void {
+  b.box.forEach((d, i) =>
+    c.require(Number.isInteger(d) && d >= 1 && d <= SM90.tmaMaxBoxDim, `box[${i}]`, `${d} must be in 1..${SM90.tmaMaxBoxDim}`),
+  );
+  const innerBytes = (b.box[0] ?? 0) * DTYPE_BYTES[b.dtype];
+  c.require(innerBytes % 16 === 0, 'box[0]', `${innerBytes} B inner extent must be a multiple of 16 B`);
+  if (b.swizzle !== 'none')
+    c.require(
+      innerBytes <= SWIZZLE_BYTES[b.swizzle],
+      'box[0]',
+      `${innerBytes} B inner extent > ${SWIZZLE_BYTES[b.swizzle]} B span of the ${b.swizzle} swizzle`,
+    );
+}

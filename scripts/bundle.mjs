@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Bundles the CLI into one file (dist/mlagen.mjs) for machines that have Node but no node_modules,
+// such as the GPU machine: `node dist/mlagen.mjs check`. Every dependency is inlined.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+await build({
+  entryPoints: [`${root}scripts/bundle-entry.ts`],
+  outfile: `${root}dist/mlagen.mjs`,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  // CommonJS dependencies (handlebars, typescript inside ts-morph) need a require in ESM.
+  banner: { js: "import { createRequire as __mlagenRequire } from 'node:module'; const require = __mlagenRequire(import.meta.url);" },
+});
+console.log('wrote dist/mlagen.mjs');

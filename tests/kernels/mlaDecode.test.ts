@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../dsl/config.ts';
+import { DslError, DslErrors } from '../../dsl/errors.ts';
+import { DEFAULT_MLA_DECODE, lowerMlaDecode, variantId } from '../../dsl/kernels/mlaDecode.ts';
+
+/** The messages a config is rejected with ([] when it lowers). */
+function rejection(partial: object): string[] {
+  try {
+    lowerMlaDecode(resolveConfig(partial as never));
+    return [];
+  } catch (e) {
+    if (e instanceof DslErrors) return e.errors.map((x) => x.message);
+    if (e instanceof DslError) return [e.message];
+    throw e;
+  }
+}
+
+describe('mlaDecode lowering', () => {
+  it('lowers the default to a plan that fits the SM', () => {
+    const plan = lowerMlaDecode(DEFAULT_MLA_DECODE);
+    expect(plan.variantId).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2');
+    expect(variantId(DEFAULT_MLA_DECODE)).toBe(plan.variantId);
+    expect(plan.resources).toMatchObject({ threads: 384, entryRegisterCap: 168, registerBudget: 64512 });
+    expect(plan.resources.smemBytes).toBeLessThanOrEqual(232448);
+    // Buffers never overlap and respect their alignment.
+    const bufs = [...plan.smem.buffers].sort((a, b) => a.offset - b.offset);
+    for (let i = 0; i < bufs.length; ++i) {
+      expect(bufs[i]!.offset % bufs[i]!.alignment).toBe(0);
+      if (i > 0) expect(bufs[i]!.offset).toBeGreaterThanOrEqual(bufs[i - 1]!.offset + bufs[i - 1]!.bytes);
+    }
+    const full = plan.mbarriers.find((b) => b.name === 'kvFull')!;
+    expect(full).toMatchObject({ count: 2, arrivals: 1, txBytes: 64 * 576 * 2 });
+    expect(plan.mbarriers.find((b) => b.name === 'kvEmpty')).toMatchObject({ count: 2, arrivals: 8 });
+  });
+
+  it('splits a page smaller than the KV step into several TMA boxes', () => {
+    const plan = lowerMlaDecode(resolveConfig({ problem: { pageSize: 16 } }));
+    const kv = plan.tma[0]!;
+    expect(kv.box).toEqual([64, 16, 1]);
+    const tma = plan.sections.find((s) => s.dsl === 'tma.kv')!.constants;
+    expect(tma.find((c) => c.name === 'KV_ROW_BOXES')!.value).toBe('4');
+  });
+
+  it('rejects an smem plan over budget, naming the plan and the limit', () => {
+    expect(rejection({ kvStages: 3 })).toMatchInlineSnapshot(`
+      [
+        "mlaDecode > smemPlan > total: 305184 B > 232448 B available (q 73728 + kv 221184 + p 8192 + rowMax 512 + rowSum 512 + kvFull 24 + kvEmpty 24 + 1008 alignment slack)",
+      ]
+    `);
+  });
+
+  it('rejects a wgmma N that is not a multiple of 8', () => {
+    const msgs = rejection({ tile: { blockN: 40 }, schedule: { blockN: 40 }, problem: { pageSize: 8 } });
+    expect(msgs).toContain('mlaDecode > wgmma > qk > n: expects 8 <= N <= 256 and N % 8 == 0, got 20');
+    expect(msgs).toContain('mlaDecode > wgmma > pv > k: tile.blockN 40 keys are not a whole number of k16 steps');
+  });
+
+  it('rejects a page size that does not divide the KV step', () => {
+    expect(rejection({ problem: { pageSize: 48 } })).toMatchInlineSnapshot(`
+      [
+        "mlaDecode > problem > pageSize: 48 does not divide the KV step tile.blockN = 64 (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows",
+      ]
+    `);
+    expect(rejection({ problem: { pageSize: 128 } })).toEqual([]);
+  });
+
+  it('rejects register budgets setmaxnreg cannot take', () => {
+    expect(rejection({ registers: { consumer: 250 } })).toEqual([
+      'mlaDecode > registers > roles[0:consumer] > maxRegisters: setmaxnreg expects a multiple of 8 in 24..256, got 250',
+      'mlaDecode > registers > registers: roles ask for 69120 registers (sum of warpgroups x 128 x maxRegisters) > 65536 per SM',
+    ]);
+    expect(rejection({ registers: { consumer: 256, producer: 56 } })).toEqual([
+      'mlaDecode > registers > registers: roles ask for 72704 registers (sum of warpgroups x 128 x maxRegisters) > 65536 per SM',
+    ]);
+  });
+
+  it('reports several problems at once', () => {
+    const msgs = rejection({ problem: { dQk: 500, hKv: 2, qDtype: 'fp32' } });
+    expect(msgs).toEqual([
+      'mlaDecode > problem > dQk: 500 must be a positive multiple of 64',
+      'mlaDecode > problem > dV: 512 > dQk 500: V is a prefix of the cached K row',
+      'mlaDecode > problem > hKv: 2 is not supported: MLA decode caches one latent head (hKv = 1)',
+      'mlaDecode > problem > qDtype: fp32 is not supported: bf16 or fp16',
+      'mlaDecode > problem > outDtype: bf16 must equal qDtype fp32',
+      'mlaDecode > problem > kvDtype: bf16 must equal qDtype fp32 or be fp8_e4m3',
+    ]);
+  });
+
+  it('expresses an FP8 KV cache but says it is not rendered yet', () => {
+    expect(rejection({ problem: { kvDtype: 'fp8_e4m3' } })).toEqual([
+      'mlaDecode > problem > kvDtype: fp8_e4m3 is expressible, but no template renders an FP8 KV cache yet',
+    ]);
+  });
+
+  it('rejects unknown fields and wrong types in a user config', () => {
+    expect(rejection({ tile: { blockK: 64 } })).toEqual([
+      'mlaDecode > tile > blockK: unknown field (known: blockM, blockN)',
+    ]);
+    expect(rejection({ kvStages: 'two' })).toEqual(['mlaDecode > kvStages: expected a number, got "two"']);
+  });
+});

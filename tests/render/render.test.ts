@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../dsl/catalogue.ts';
+import { lowerMlaDecode } from '../../dsl/kernels/mlaDecode.ts';
+import { planHash } from '../../dsl/plan/kernelPlan.ts';
+import { checkGenerated, renderCatalogue } from '../../dsl/render/generate.ts';
+import { renderTemplate } from '../../dsl/render/handlebars.ts';
+import { renderVariant } from '../../dsl/render/render.ts';
+
+const plan = lowerMlaDecode(CATALOGUE[0]!);
+const files = Object.fromEntries(renderVariant(plan).map((f) => [f.path, f.text]));
+const decode = files['decode.cu']!;
+
+describe('rendered decode.cu', () => {
+  it('opens with the banner: variant, plan hash, regenerate command, the DSL', () => {
+    const head = decode.split('\n').slice(0, 6).join('\n');
+    expect(head).toContain(`variant:   ${plan.variantId}`);
+    expect(head).toContain(`plan hash: ${planHash(plan)}`);
+    expect(head).toContain('npx mlagen generate');
+    expect(decode).toContain('//     "kvStages": 2,');
+  });
+
+  it('uses the Hopper machinery the plan asks for', () => {
+    for (const needle of [
+      'wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16',
+      'wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16',
+      'setmaxnreg_dec<PRODUCER_REGISTERS>',
+      'setmaxnreg_inc<CONSUMER_REGISTERS>',
+      'mlagen::tma_load_3d(',
+      'mlagen::mbarrier_arrive_expect_tx(',
+      'CU_TENSOR_MAP_SWIZZLE_128B',
+      'mlagen_launch_combine<out_t, D_V>',
+    ])
+      expect(decode).toContain(needle);
+  });
+
+  it('prints every computed number as a named constexpr with its derivation, echoed by a static_assert', () => {
+    expect(decode).toContain('constexpr int KV_STAGE_BYTES = 73728;  // 64 rows x 576 cols x 2 B');
+    expect(decode).toContain('static_assert(KV_STAGE_BYTES == (BLOCK_N * D_QK * ELEM_BYTES)');
+    expect(decode).toContain('constexpr uint64_t QK_A_DESC = 0x4000004000010000ull;');
+    for (const section of plan.sections) expect(decode).toContain(`// ---- DSL: mlaDecode > ${section.dsl} ----`);
+  });
+
+  it('names barriers after what they mean', () => {
+    expect(decode).toMatch(/kRowMaxReady = 2, {2}\/\/ 256 threads: both consumers published their S row maxima/);
+  });
+
+  it('renders the fp16 variant with fp16 types and instructions', () => {
+    const fp16 = renderVariant(lowerMlaDecode(CATALOGUE[1]!)).find((f) => f.path === 'decode.cu')!.text;
+    expect(fp16).toContain('using q_t = __half;');
+    expect(fp16).toContain('.f32.f16.f16');
+    expect(fp16).not.toContain('bf16.bf16');
+  });
+});
+
+describe('strict templates', () => {
+  it('fail on a missing field instead of printing nothing', () => {
+    expect(() => renderTemplate('kernels/mlagen.h.hbs', {})).toThrow(/"banner" not defined/);
+  });
+});
+
+describe('generated/', () => {
+  it('is what the DSL renders today (mlagen generate --check)', () => {
+    const stale = checkGenerated(renderCatalogue());
+    expect(stale).toEqual({ changed: [], missing: [], extra: [] });
+  });
+});
