@@ -13,7 +13,15 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  // CommonJS dependencies (handlebars, typescript inside ts-morph) need a require in ESM.
-  banner: { js: "import { createRequire as __mlagenRequire } from 'node:module'; const require = __mlagenRequire(import.meta.url);" },
+  // CommonJS dependencies (handlebars, typescript inside ts-morph) need require and __filename in ESM.
+  banner: {
+    js: [
+      "import { createRequire as __mlagenRequire } from 'node:module';",
+      "import { fileURLToPath as __mlagenPath } from 'node:url';",
+      'const require = __mlagenRequire(import.meta.url);',
+      'const __filename = __mlagenPath(import.meta.url);',
+      "const __dirname = __mlagenPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
 });
 console.log('wrote dist/mlagen.mjs');

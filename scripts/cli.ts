@@ -4,6 +4,7 @@ import { registerAll } from './commands/all.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerCheckSchedule } from './commands/checkSchedule.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerGenerate } from './commands/generate.ts';
 
@@ -16,6 +17,7 @@ export function makeProgram(): Command {
   registerGenerate(program);
   registerBuild(program);
   registerCheck(program);
+  registerCheckSchedule(program);
   registerBench(program);
   registerAll(program);
   return program;

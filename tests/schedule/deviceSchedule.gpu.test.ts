@@ -1,0 +1,30 @@
+// On a Hopper GPU: the device metadata kernel equals the TypeScript planner on 200 random batches.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { hasHopperGpu, noGpuReason } from '../../scripts/harness/gpu.ts';
+import { harnessBinary, repoRoot } from '../../scripts/harness/paths.ts';
+import { checkDeviceSchedule, randomBatches } from '../../scripts/harness/scheduleCheck.ts';
+import { variants } from '../../generated/manifest.ts';
+
+describe('random schedule batches', () => {
+  it('are reproducible from the seed and cover zeros, boundaries and large batches', () => {
+    const a = randomBatches(200, 7);
+    expect(randomBatches(200, 7)).toEqual(a);
+    const all = a.flat();
+    expect(all.filter((x) => x === 0).length).toBeGreaterThan(100);
+    expect(all.some((x) => x > 0 && x % 64 === 0)).toBe(true);
+    expect(Math.max(...a.map((b) => b.length))).toBeGreaterThan(1000);
+  });
+});
+
+const gpu = hasHopperGpu();
+describe.skipIf(!gpu)(`device metadata = TypeScript planner${gpu ? '' : ` (skipped: ${noGpuReason()})`}`, () => {
+  it('on 200 random batches', { timeout: 600_000 }, async () => {
+    const harness = harnessBinary(repoRoot(), variants[0]!.id);
+    expect(existsSync(harness), `${harness}: run mlagen build first`).toBe(true);
+    const r = await checkDeviceSchedule(harness, { batches: 200 });
+    expect(r.error).toBeUndefined();
+    expect(r.mismatches).toEqual([]);
+    expect(r.batches).toBe(200);
+  });
+});
