@@ -19,9 +19,9 @@ export interface VariantEntry {
 
 export const variants: readonly VariantEntry[] = [
   {
-    id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2',
-    kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2_kernel',
-    planHash: '4b12da2c41b4',
+    id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
+    planHash: '2de33ec504c3',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -37,9 +37,9 @@ export const variants: readonly VariantEntry[] = [
     }
   },
   {
-    id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2',
-    kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2_kernel',
-    planHash: '40b266cd617e',
+    id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
+    planHash: 'b5f92ae2235a',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,

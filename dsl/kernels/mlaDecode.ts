@@ -31,8 +31,15 @@ export interface MlaDecodeConfig {
   tile: { blockM: number; blockN: number };
   /** Shared-memory stages of K/V tiles in flight. */
   kvStages: number;
-  /** Consumer warpgroups; they split S's key columns and O's dv columns between them. */
+  /** Consumer warpgroups; they split O's dv columns between them. */
   consumers: number;
+  /**
+   * How the consumers share the work of one KV step:
+   *  'split-n': each computes S for half of the step's keys; row maxima are exchanged, P is shared.
+   *  'seesaw':  steps alternate between the consumers; the owner computes all of S for its step and
+   *             hands P to the other, so softmax of one overlaps the other's GEMMs.
+   */
+  mathSchedule: 'split-n' | 'seesaw';
   /** setmaxnreg budgets. */
   registers: { producer: number; consumer: number };
   schedule: SplitKvSchedule;
@@ -45,24 +52,36 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   tile: { blockM: 64, blockN: 64 },
   kvStages: 2,
   consumers: 2,
+  mathSchedule: 'split-n',
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
   l2Hint: 'evict_first',
   allowSpills: false,
 };
 
-/** The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it. */
+const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss' };
+
+/**
+ * The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it.
+ * Tunables are appended only where they differ from the default, so the common ids stay short.
+ */
 export function variantId(c: MlaDecodeConfig): string {
   const p = c.problem;
-  return [
+  const d = DEFAULT_MLA_DECODE;
+  const parts = [
     'mla_sm90',
     p.qDtype,
     `kv${p.kvDtype}`,
     `p${p.pageSize}`,
     `m${c.tile.blockM}n${c.tile.blockN}`,
     `st${c.kvStages}`,
-    `c${c.consumers}`,
-  ].join('_');
+    `c${c.consumers}${SCHEDULE_CODE[c.mathSchedule] ?? c.mathSchedule}`,
+  ];
+  if (c.schedule.fixedOverheadBlocks !== d.schedule.fixedOverheadBlocks) parts.push(`fo${c.schedule.fixedOverheadBlocks}`);
+  if (c.registers.producer !== d.registers.producer || c.registers.consumer !== d.registers.consumer)
+    parts.push(`r${c.registers.producer}x${c.registers.consumer}`);
+  if (c.l2Hint !== d.l2Hint) parts.push('l2n');
+  return parts.join('_');
 }
 
 const ROOT = 'mlaDecode';
@@ -76,6 +95,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const tc = c.at('tile');
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
+  c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
   c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);

@@ -18,7 +18,7 @@ function rejection(partial: object): string[] {
 describe('mlaDecode lowering', () => {
   it('lowers the default to a plan that fits the SM', () => {
     const plan = lowerMlaDecode(DEFAULT_MLA_DECODE);
-    expect(plan.variantId).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2');
+    expect(plan.variantId).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
     expect(variantId(DEFAULT_MLA_DECODE)).toBe(plan.variantId);
     expect(plan.resources).toMatchObject({ threads: 384, entryRegisterCap: 168, registerBudget: 64512 });
     expect(plan.resources.smemBytes).toBeLessThanOrEqual(232448);
@@ -97,5 +97,17 @@ describe('mlaDecode lowering', () => {
       'mlaDecode > tile > blockK: unknown field (known: blockM, blockN)',
     ]);
     expect(rejection({ kvStages: 'two' })).toEqual(['mlaDecode > kvStages: expected a number, got "two"']);
+  });
+});
+
+describe('variant ids', () => {
+  it('spell the configuration in a fixed order, tunables only where they differ from the default', () => {
+    const id = (over: object) => variantId(resolveConfig(over as never));
+    expect(id({})).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
+    expect(id({ mathSchedule: 'seesaw' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss');
+    expect(id({ schedule: { fixedOverheadBlocks: 3 }, registers: { producer: 24, consumer: 240 } })).toBe(
+      'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_fo3_r24x240',
+    );
+    expect(id({ problem: { pageSize: 16 }, kvStages: 1, l2Hint: 'evict_normal' })).toBe('mla_sm90_bf16_kvbf16_p16_m64n64_st1_c2sn_l2n');
   });
 });
