@@ -3,12 +3,17 @@
 import type { MlaDecodeConfig } from './kernels/mlaDecode.ts';
 import { DEFAULT_MLA_DECODE } from './kernels/mlaDecode.ts';
 
-const withProblem = (over: Partial<MlaDecodeConfig['problem']>): MlaDecodeConfig => ({
+const FP16 = { qDtype: 'fp16', kvDtype: 'fp16', outDtype: 'fp16' } as const;
+
+const variant = (over: Partial<Omit<MlaDecodeConfig, 'problem'>>, problem: Partial<MlaDecodeConfig['problem']> = {}): MlaDecodeConfig => ({
   ...DEFAULT_MLA_DECODE,
-  problem: { ...DEFAULT_MLA_DECODE.problem, ...over },
+  ...over,
+  problem: { ...DEFAULT_MLA_DECODE.problem, ...problem },
 });
 
 export const CATALOGUE: readonly MlaDecodeConfig[] = [
   DEFAULT_MLA_DECODE,
-  withProblem({ qDtype: 'fp16', kvDtype: 'fp16', outDtype: 'fp16' }),
+  variant({}, FP16),
+  variant({ mathSchedule: 'seesaw' }),
+  variant({ mathSchedule: 'seesaw' }, FP16),
 ];

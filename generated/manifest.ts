@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '2de33ec504c3',
+    planHash: '0eef281966ec',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'b5f92ae2235a',
+    planHash: '3576a5e0e0e1',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -48,6 +48,42 @@ export const variants: readonly VariantEntry[] = [
     kvStages: 2,
     threads: 384,
     smemBytes: 231440,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 512
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
+    kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
+    planHash: '7c61a872a84b',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 64,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231472,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 512
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
+    kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
+    planHash: '0006b14bfd2a',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 64,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231472,
     registerBudget: 64512,
     rows: {
       min: 1,

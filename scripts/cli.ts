@@ -5,6 +5,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerCheckSchedule } from './commands/checkSchedule.ts';
+import { registerEmit } from './commands/emit.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerGenerate } from './commands/generate.ts';
 
@@ -19,6 +20,7 @@ export function makeProgram(): Command {
   registerCheck(program);
   registerCheckSchedule(program);
   registerBench(program);
+  registerEmit(program);
   registerAll(program);
   return program;
 }

@@ -18,7 +18,7 @@ import { entryRegisterCap, roleThreads, validateRoles } from '../sm90/roles.ts';
 import { tmaBoxForTile, validateTmaBox } from '../sm90/tma.ts';
 import type { WgmmaShape } from '../sm90/wgmma.ts';
 import { accumulatorRegs, descriptorFor, encodeDescriptor, kStepOffsets, validateWgmma, wgmmaK, wgmmaWrapper } from '../sm90/wgmma.ts';
-import { pipelineBarriers, validatePipeline } from '../pipeline/pipeline.ts';
+import { partedPipelineBarriers, pipelineBarriers, validatePipeline } from '../pipeline/pipeline.ts';
 import type { SplitKvSchedule } from '../schedule/splitKv.ts';
 import { validateSplitKvSchedule } from '../schedule/splitKv.ts';
 import { planSmem } from '../plan/smemPlan.ts';
@@ -111,7 +111,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const dt = p.kvDtype;
   const elem = DTYPE_BYTES[dt];
   const consumers = cfg.consumers;
-  const qkN = blockN / consumers;
+  const seesaw = cfg.mathSchedule === 'seesaw';
+  // split-n: each consumer computes S for its share of the step's keys; seesaw: the step's owner computes all of S.
+  const qkN = seesaw ? blockN : blockN / consumers;
+  if (seesaw) c.require(cfg.kvStages === 2, 'kvStages', `${cfg.kvStages}: the seesaw schedule alternates 2 stages between its 2 consumers`);
   const pvN = p.dV / consumers;
   const qTile = smemTile('q', p.qDtype, blockM, p.dQk);
   const kvTile = smemTile('kv', dt, blockN, p.dQk);
@@ -130,8 +133,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const k = wgmmaK(dt);
   const qk: WgmmaShape = { name: 'qk', m: 64, n: qkN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'K' };
   const pv: WgmmaShape = { name: 'pv', m: 64, n: pvN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'MN' };
-  validateWgmma(qk, c.at('wgmma', 'qk'));
-  validateWgmma(pv, c.at('wgmma', 'pv'));
+  // seesaw: the owner multiplies its own P straight from registers.
+  const pvOwn: WgmmaShape = { ...pv, name: 'pv_own', aSource: 'regs' };
+  const shapes = seesaw ? [qk, pv, pvOwn] : [qk, pv];
+  for (const sh of shapes) validateWgmma(sh, c.at('wgmma', sh.name));
   validateSplitKvSchedule(cfg.schedule, c.at('schedule'));
   c.at('wgmma', 'pv').require(blockN % k === 0, 'k', `tile.blockN ${blockN} keys are not a whole number of k${k} steps`);
 
@@ -143,22 +148,33 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const threads = roleThreads(roles);
   const consumerThreads = consumers * SM90.warpgroupThreads;
   const pvAcc = accumulatorRegs(pv);
+  const pFragRegs = seesaw ? blockN / 4 : 0; // P as bf16 A fragments for the RS product
   c.require(
-    pvAcc + accumulatorRegs(qk) + 40 <= cfg.registers.consumer,
+    pvAcc + accumulatorRegs(qk) + pFragRegs + 40 <= cfg.registers.consumer,
     'registers > consumer',
-    `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S slice ${accumulatorRegs(qk)} accumulators + ~40 for addressing`,
+    `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''} + ~40 for addressing`,
   );
 
   const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, consumerArrivals: consumerThreads / 32 };
   validatePipeline(pipeline, c.at('pipeline'));
-  const mbarriers = pipelineBarriers(pipeline);
+  // seesaw: part L (consumer 0's V columns) and part R (consumer 1's V columns + RoPE) are refilled separately.
+  const lBlocks = pvN / kvTile.blockCols;
+  const colBlocks = p.dQk / kvTile.blockCols;
+  const mbarriers = seesaw
+    ? partedPipelineBarriers(pipeline, [
+        { name: 'L', txBytes: kvBox.bytes * lBlocks * (blockN / boxRows), consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
+        { name: 'R', txBytes: kvBox.bytes * (colBlocks - lBlocks) * (blockN / boxRows), consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
+      ])
+    : pipelineBarriers(pipeline);
 
   const smem = planSmem(
     [
       { name: 'q', bytes: qTile.bytes, alignment: qTile.alignment, holds: `Q tile ${blockM} x ${p.dQk} ${p.qDtype}, ${qTile.swizzle} swizzle` },
       { name: 'kv', bytes: kvTile.bytes * cfg.kvStages, alignment: kvTile.alignment, holds: `${cfg.kvStages} stages of K/V ${blockN} x ${p.dQk} ${dt}` },
       { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${p.qDtype}` },
-      { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
+      seesaw
+        ? { name: 'rowMax', bytes: 2 * blockM * 4, alignment: 16, holds: "the step owner's running row max and its rescale factor" }
+        : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
       { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
       ...mbarriers.map((b) => ({ name: b.name, bytes: 8 * b.count, alignment: 8, holds: `${b.count} mbarriers: ${b.meaning}` })),
     ],
@@ -166,12 +182,21 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   );
   c.throwIfAny();
 
-  const named: NamedBarrier[] = [
-    { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
-    { name: 'RowMaxReady', id: 2, threads: consumerThreads, meaning: 'both consumers published their S row maxima' },
-    { name: 'PReady', id: 3, threads: consumerThreads, meaning: 'P tile complete (both key slices), visible to wgmma' },
-    { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
-  ];
+  const named: NamedBarrier[] = seesaw
+    ? [
+        { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
+        { name: 'MaxReady0', id: 2, threads: consumerThreads, meaning: "consumer 0 published its step's row max and rescale (arrive 0, sync 1)" },
+        { name: 'MaxReady1', id: 3, threads: consumerThreads, meaning: "consumer 1 published its step's row max and rescale (arrive 1, sync 0)" },
+        { name: 'PReady0', id: 4, threads: consumerThreads, meaning: 'consumer 0 wrote its P tile, visible to wgmma (arrive 0, sync 1)' },
+        { name: 'PReady1', id: 5, threads: consumerThreads, meaning: 'consumer 1 wrote its P tile, visible to wgmma (arrive 1, sync 0)' },
+        { name: 'RowSumReady', id: 6, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
+      ]
+    : [
+        { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
+        { name: 'RowMaxReady', id: 2, threads: consumerThreads, meaning: 'both consumers published their S row maxima' },
+        { name: 'PReady', id: 3, threads: consumerThreads, meaning: 'P tile complete (both key slices), visible to wgmma' },
+        { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
+      ];
 
   const off = (name: string) => smem.buffers.find((b) => b.name === name)!.offset;
   const sections: PlanSection[] = [
@@ -218,6 +243,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_BOX_TX_BYTES', kvBox.bytes * (p.dQk / kvTile.blockCols), 'bytes one row of boxes delivers: KV_COL_BLOCKS boxes', 'KV_BOX_BYTES * KV_COL_BLOCKS'),
+        constant('KV_L_COL_BLOCKS', lBlocks, "part L: consumer 0's V column blocks", 'PV_N / COL_BLOCK_ELEMS'),
+        constant('KV_R_COL_BLOCKS', colBlocks - lBlocks, "part R: consumer 1's V column blocks + RoPE", 'KV_COL_BLOCKS - KV_L_COL_BLOCKS'),
         constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'K/V is read once per m-block: let it leave L2 first'),
       ],
       arrays: [],
@@ -227,7 +254,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       constants: [
         constant('KV_STAGES', cfg.kvStages, 'K/V tiles in flight'),
         constant('KV_FULL_ARRIVALS', 1, 'the producer thread arms each stage once'),
-        constant('KV_EMPTY_ARRIVALS', pipeline.consumerArrivals, 'one arrival per consumer warp', 'CONSUMER_THREADS / 32'),
+        seesaw
+          ? constant('KV_EMPTY_ARRIVALS', 4, 'one arrival per warp of the part\'s reader', '4')
+          : constant('KV_EMPTY_ARRIVALS', pipeline.consumerArrivals, 'one arrival per consumer warp', 'CONSUMER_THREADS / 32'),
       ],
       arrays: [],
     },
@@ -246,10 +275,15 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     {
       dsl: 'wgmma',
       constants: [
-        constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
+        seesaw
+          ? constant('QK_N', qkN, "the step owner computes all of the step's keys", 'BLOCK_N')
+          : constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
+        constant('QK_K_STEPS_L', (lBlocks * kvTile.blockCols) / k, 'k-steps over part L, issued before part R has landed', `KV_L_COL_BLOCKS * COL_BLOCK_ELEMS / ${k}`),
         constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
         constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
-        constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES'),
+        seesaw
+          ? constant('QK_B_CONSUMER_OFFSET', 0, 'the owner reads every key row', '0')
+          : constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES'),
         constant('QK_A_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('QK_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('PV_N', pvN, 'dv columns per consumer: D_V / CONSUMER_WARPGROUPS', 'D_V / CONSUMER_WARPGROUPS'),
@@ -298,10 +332,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       outAbi: DTYPE_CUDA[p.outDtype].abi,
     },
     sections,
-    wgmma: [
-      { ...qk, ...wgmmaWrapper(qk), dslPath: `${ROOT} > wgmma > qk` },
-      { ...pv, ...wgmmaWrapper(pv), dslPath: `${ROOT} > wgmma > pv` },
-    ],
+    wgmma: shapes.map((sh) => ({ ...sh, ...wgmmaWrapper(sh), dslPath: `${ROOT} > wgmma > ${sh.name}` })),
     tma: [kvBox],
     smem,
     mbarriers,

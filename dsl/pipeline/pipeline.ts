@@ -32,3 +32,22 @@ export function pipelineBarriers(p: Pipeline): MBarrier[] {
     { name: `${p.name}Empty`, count: p.stages, arrivals: p.consumerArrivals, txBytes: 0, meaning: 'consumers released the stage' },
   ];
 }
+
+/**
+ * Barriers of a pipeline whose stages are released in parts: each part (a range of column blocks)
+ * has its own full barrier (TMA tx bytes of that part) and its own empty barrier (arrivals of the
+ * consumer that reads it last), so the producer refills a part as soon as its last reader is done.
+ */
+export interface PipelinePart {
+  name: string;
+  txBytes: number;
+  consumerArrivals: number;
+  readers: string;
+}
+
+export function partedPipelineBarriers(p: Pipeline, parts: readonly PipelinePart[]): MBarrier[] {
+  return parts.flatMap((part) => [
+    { name: `${p.name}Full${part.name}`, count: p.stages, arrivals: 1, txBytes: part.txBytes, meaning: `part ${part.name} of the stage landed (TMA tx bytes)` },
+    { name: `${p.name}Empty${part.name}`, count: p.stages, arrivals: part.consumerArrivals, txBytes: 0, meaning: `${part.readers} released part ${part.name}` },
+  ]);
+}

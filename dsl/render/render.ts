@@ -43,6 +43,7 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     tmaDtype: TMA_DTYPE[plan.types.kv],
     kvSwizzleEnum: kv.swizzleEnum,
     dtypeList: (plan.config as { problem: { qDtype: string } }).problem.qDtype,
+    seesaw: (plan.config as { mathSchedule: string }).mathSchedule === 'seesaw',
   };
   const buildJson = {
     variantId: plan.variantId,

@@ -25,6 +25,10 @@ export interface BuildOptions {
   onEvent?: (event: JobEvent) => void;
   /** Called once the number of jobs is known, before any runs. */
   onPlan?: (jobCount: number) => void;
+  /** Read variant folders from here instead of <root>/generated (the tuner renders into build/tune/). */
+  generatedDir?: string;
+  /** Write outputs to <buildDir>/<variantId>/ instead of <root>/build/<variantId>/. */
+  buildDir?: string;
 }
 
 export interface StepResult {
@@ -91,7 +95,10 @@ interface VariantPlan {
 
 /** Every folder under generated/ that has a build.json, sorted. */
 export async function listVariants(root: string = findRepoRoot()): Promise<string[]> {
-  const { generated } = buildLayout(root);
+  return listVariantsIn(buildLayout(root).generated);
+}
+
+async function listVariantsIn(generated: string): Promise<string[]> {
   if (!existsSync(generated)) return [];
   const entries = await readdir(generated, { withFileTypes: true });
   return entries
@@ -101,7 +108,7 @@ export async function listVariants(root: string = findRepoRoot()): Promise<strin
 }
 
 export async function buildVariants(ids: readonly string[], opts: BuildOptions = {}): Promise<VariantBuildResult[]> {
-  const layout = buildLayout(opts.root ?? findRepoRoot());
+  const layout = withDirs(buildLayout(opts.root ?? findRepoRoot()), opts);
   const nvcc = opts.nvcc ?? (await locateNvcc());
   const cache = new BuildCache(layout.cache);
 
@@ -130,11 +137,19 @@ export async function buildVariants(ids: readonly string[], opts: BuildOptions =
   return ids.map((id) => byId.get(id)!);
 }
 
+function withDirs(layout: BuildLayout, opts: Pick<BuildOptions, 'generatedDir' | 'buildDir'>): BuildLayout {
+  return {
+    ...layout,
+    generated: opts.generatedDir ? path.resolve(opts.generatedDir) : layout.generated,
+    build: opts.buildDir ? path.resolve(opts.buildDir) : layout.build,
+  };
+}
+
 async function planVariant(layout: BuildLayout, variantId: string): Promise<VariantPlan> {
   const variantDir = path.join(layout.generated, variantId);
   const specFile = path.join(variantDir, BUILD_SPEC_FILE);
   if (!existsSync(specFile)) {
-    const known = await listVariants(layout.root);
+    const known = await listVariantsIn(layout.generated);
     throw new Error(
       `${path.relative(layout.root, specFile)} not found; run \`mlagen generate\` first. ` +
         `Variants with a build.json: ${known.length > 0 ? known.join(', ') : 'none'}.`,

@@ -5,7 +5,7 @@
 // picks a variant from the table in csrc/mlagen_variants.h and calls the C ABI.
 //
 // renderTorchPackage is pure apart from reading the repository; writeTorchPackage does the I/O.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -40,7 +40,7 @@ export interface TorchPackage {
 
 export interface RenderOptions {
   root: string;
-  /** Variant ids in dispatch order; default: every manifest variant in manifest order. */
+  /** Variant ids (ties of the dispatch order keep this order); default: every manifest variant. */
   variants?: readonly string[];
 }
 
@@ -154,11 +154,11 @@ export async function renderTorchPackage(opts: RenderOptions): Promise<TorchPack
     for (const f of ['decode.cu', 'mlagen.h']) files.set(generatedPath(v.id, f), await readFile(join(dir, f), 'utf8'));
     for (const inc of await collectSources(join(dir, 'decode.cu'), [includeRoot])) {
       const rel = relative(includeRoot, inc.file);
-      if (rel.startsWith('..') || rel === '' || rel.includes(`..${sep}`)) continue; // the variant's own files
+      if (rel === '' || rel.startsWith('..')) continue; // the variant's own decode.cu and mlagen.h
       files.set(`csrc/include/${rel.split(sep).join('/')}`, inc.text);
     }
   }
-  if (![...files.keys()].includes('csrc/include/mlagen/abi.h')) {
+  if (!files.has('csrc/include/mlagen/abi.h')) {
     files.set('csrc/include/mlagen/abi.h', await readFile(join(includeRoot, 'mlagen', 'abi.h'), 'utf8'));
   }
 
@@ -200,7 +200,6 @@ export async function writeTorchPackage(dir: string, pkg: TorchPackage, opts: { 
       throw new TorchEmitError(`${recordFile} is not a record this tool wrote; remove it or pick another folder`);
     }
   } else if (existsSync(dir) && !opts.force) {
-    const { readdirSync } = await import('node:fs');
     const entries = readdirSync(dir).filter((e) => !e.startsWith('.'));
     if (entries.length > 0)
       throw new TorchEmitError(`${dir} is not empty and holds no ${EMIT_RECORD}: refusing to write into it (use --force)`);

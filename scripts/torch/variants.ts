@@ -117,7 +117,7 @@ export function declaredEntryPoints(header: string): string[] {
   return [...names];
 }
 
-/** Loads the variants named (default: every manifest variant), in the order given (default: manifest order). */
+/** Loads the variants named (default: every manifest variant), in dispatch order (see dispatchOrder). */
 export async function loadTorchVariants(root: string, ids?: readonly string[]): Promise<TorchVariant[]> {
   const manifest = await readManifest(root);
   if (manifest.length === 0) throw new TorchEmitError('generated/manifest.ts lists no variant: run `mlagen generate` first');
@@ -132,7 +132,19 @@ export async function loadTorchVariants(root: string, ids?: readonly string[]): 
     out.push(loadVariant(root, row));
   }
   checkSharedSchedule(out);
-  return out;
+  return dispatchOrder(out);
+}
+
+/**
+ * The order the glue tries variants in: the narrowest `rows` range first (a tuned variant for some query-row counts
+ * wins over a general one of the same dtype wherever both serve), ties in the order given (manifest or --variants).
+ */
+export function dispatchOrder(variants: readonly TorchVariant[]): TorchVariant[] {
+  const span = (v: TorchVariant) => v.rows.max - v.rows.min;
+  return variants
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => span(a.v) - span(b.v) || a.i - b.i)
+    .map((x) => x.v);
 }
 
 function loadVariant(root: string, row: ManifestRow): TorchVariant {

@@ -52,6 +52,11 @@ __device__ __forceinline__ void named_barrier_sync(uint32_t id, uint32_t threads
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
 }
 
+/** Signals a named barrier without waiting: the producer half of an arrive/sync hand-off. */
+__device__ __forceinline__ void named_barrier_arrive(uint32_t id, uint32_t threads) {
+  asm volatile("bar.arrive %0, %1;" ::"r"(id), "r"(threads) : "memory");
+}
+
 // ---- TMA ----------------------------------------------------------------------------------------
 __device__ __forceinline__ void prefetch_tensormap(const void* tmap) {
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(tmap)) : "memory");
@@ -90,11 +95,29 @@ __device__ __forceinline__ void wgmma_wait() {
 
 /** Pins an accumulator register in place around wgmma so the compiler cannot move its uses across the wait. */
 __device__ __forceinline__ void fence_operand(float& r) { asm volatile("" : "+f"(r)::"memory"); }
+__device__ __forceinline__ void fence_operand(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 
-/** Descriptor of a shared-memory operand: constant fields from the plan, start address added here. */
-__device__ __forceinline__ uint64_t make_smem_desc(const void* base, uint32_t byte_offset, uint64_t fields) {
-  return fields | static_cast<uint64_t>(((smem_u32(base) + byte_offset) >> 4) & 0x3FFF);
+/** Pins every register of a fragment: call before wgmma_fence (so writes to it stay before the fence)
+ *  and after wgmma_wait (so reads of it stay after the wait). */
+template <typename T, int N>
+__device__ __forceinline__ void fence_fragment(T (&regs)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) fence_operand(regs[i]);
 }
+template <typename T, int N, int M>
+__device__ __forceinline__ void fence_fragment(T (&regs)[N][M]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) fence_fragment(regs[i]);
+}
+
+/** Descriptor of a shared-memory operand: constant fields from the plan, start address (>> 4) added here. */
+__device__ __forceinline__ uint64_t smem_desc(const void* base, uint64_t fields) {
+  return fields | static_cast<uint64_t>((smem_u32(base) >> 4) & 0x3FFF);
+}
+
+/** The same descriptor `byte_offset` further on: a plain add, since shared addresses stay below 2^18
+ *  (the 14-bit start field never carries). Cheap to rematerialise, so k-loops need no register per step. */
+__device__ __forceinline__ uint64_t desc_advance(uint64_t desc, uint32_t byte_offset) { return desc + (byte_offset >> 4); }
 
 // ---- register budgets ---------------------------------------------------------------------------
 template <int R>

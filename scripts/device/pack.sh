@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Packs what a GPU run needs from build/ (the harness binaries and resource reports, not the
+# objects) into .devpack/build, to carry it under the device's 64 MiB limit. On the device:
+#   rm -rf build && cp -r .devpack/build build
+set -eu
+rm -rf .devpack && mkdir -p .devpack/build
+for d in build/mla_*/; do
+  id=$(basename "$d"); mkdir -p ".devpack/build/$id"
+  cp "$d/harness" "$d/report.json" ".devpack/build/$id/"
+done
+grep -qx '/.devpack/' .git/info/exclude 2>/dev/null || echo '/.devpack/' >> .git/info/exclude
+du -sh .devpack
