@@ -1,7 +1,7 @@
 // `mlagen report`: a self-contained HTML page (inline SVG charts, opens from the file system) with
 // our times per case against FlashMLA's anchor and the roofline, from bench records and tuning tables.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 import { Command } from 'commander';
 
@@ -51,7 +51,9 @@ export function runReportCommand(opts: ReportCommandOptions, io: ReportIo = defa
       if (t.schema !== TABLE_SCHEMA) throw new Error(`${tuningFiles[i]}: not a tuning table (schema ${JSON.stringify(t.schema)}, expected ${TABLE_SCHEMA})`);
     });
     const benches: BenchInput[] = (opts.bench ?? []).map((f) => parseBenchRecord(readJson(resolve(f)), basename(f).replace(/\.json$/, '')));
-    const anchor = loadAnchor(root, opts.anchor);
+    const found = loadAnchor(root, opts.anchor);
+    // The page names the anchor file relative to the checkout, not this machine's path.
+    const anchor = found && found.source.startsWith(`${root}/`) ? { ...found, source: relative(root, found.source) } : found;
     if (!anchor) io.stderr('mlagen report: no FlashMLA anchor file found: anchor columns omitted\n');
     if (!tables.length && !benches.length) io.stderr('mlagen report: no tuning table and no --bench record: the page will have no times\n');
     const report = buildReport({

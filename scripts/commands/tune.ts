@@ -38,6 +38,8 @@ export interface TuneCommandOptions {
   jobs?: number;
   gpus?: string;
   iters?: number;
+  /** A number, or 'random'; default: one fixed seed per case. */
+  seed?: string;
   /** false with --no-verify. */
   verify?: boolean;
   /** false with --no-build. */
@@ -116,6 +118,11 @@ export async function runTuneCommand(opts: TuneCommandOptions, backend: TuneBack
   const benchArgs: string[] = [];
   if (opts.iters !== undefined) benchArgs.push('--iters', `${opts.iters}`);
   if (opts.verify === false) benchArgs.push('--verify', '0');
+  let seed: number | 'random' | undefined;
+  if (opts.seed !== undefined) {
+    seed = opts.seed === 'random' ? 'random' : Number(opts.seed);
+    if (seed !== 'random' && !(Number.isInteger(seed) && seed >= 0)) return usage(`--seed: expected a whole number >= 0 or "random", got "${opts.seed}"`);
+  }
   const result = await runTune(
     {
       root,
@@ -131,6 +138,7 @@ export async function runTuneCommand(opts: TuneCommandOptions, backend: TuneBack
       build: opts.build !== false,
       buildOnly: opts.buildOnly ?? false,
       benchArgs,
+      ...(seed !== undefined ? { seed } : {}),
       ...(opts.timeout ? { timeoutMs: opts.timeout * 1000 } : {}),
       tuningDir: opts.publish === false ? null : resolve(root, opts.tuningDir ?? TUNE_DEFAULTS.tuningDir),
       argv: process.argv.slice(2),
@@ -195,6 +203,7 @@ export function registerTune(program: Command): Command {
     .option('-j, --jobs <n>', `most nvcc processes at once (default: CPU count, here ${defaultConcurrency()})`, positiveInt)
     .option('--gpus <list>', 'CUDA device indices to use, e.g. 0,1,2,3 (default: every Hopper GPU)')
     .option('--iters <n>', 'timed replays per case (harness default 50)', positiveInt)
+    .option('--seed <n|random>', 'input seed of every timed run (default: one fixed seed per case, the same for every candidate)')
     .option('--no-verify', 'time without verifying each timed call (the small check cases still gate every candidate)')
     .option('--no-build', 'use harnesses already built in --work-dir (e.g. by --build-only on a machine with nvcc)')
     .option('--build-only', 'render and compile the candidates, then stop')

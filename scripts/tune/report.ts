@@ -185,7 +185,10 @@ export interface BarChartSpec {
 export function barChart(spec: BarChartSpec): string {
   const W = spec.width ?? 1300;
   const H = spec.height ?? 380;
-  const m = { left: 70, right: 20, top: 56, bottom: 74 };
+  // Room below the axis for the slanted category labels (about 6 px per character).
+  const longest = Math.max(0, ...spec.categories.map((c) => c.length));
+  const slant = spec.categories.length > 24 ? Math.sin(Math.PI / 3) : Math.sin((40 * Math.PI) / 180);
+  const m = { left: 70, right: 20, top: 56, bottom: Math.max(50, Math.min(170, Math.ceil(20 + longest * 6.2 * slant))) };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const all = [...spec.series.flatMap((s) => s.values), ...(spec.marker?.values ?? []), spec.reference?.value ?? null].filter(
@@ -197,7 +200,8 @@ export function barChart(spec: BarChartSpec): string {
   const y = (v: number): number => m.top + ph - (v / top) * ph;
   const n = Math.max(1, spec.categories.length);
   const gw = pw / n;
-  const bw = Math.max(2, (gw * 0.8) / Math.max(1, spec.series.length));
+  const bw = Math.min(36, Math.max(2, (gw * 0.8) / Math.max(1, spec.series.length)));
+  const groupW = bw * Math.max(1, spec.series.length);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(spec.title)}">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
@@ -224,7 +228,7 @@ export function barChart(spec: BarChartSpec): string {
   parts.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" class="a" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`);
   // Bars.
   spec.categories.forEach((cat, i) => {
-    const gx = m.left + i * gw + gw * 0.1;
+    const gx = m.left + i * gw + (gw - groupW) / 2;
     spec.series.forEach((s, k) => {
       const v = s.values[i];
       if (v === null || v === undefined || !Number.isFinite(v)) return;
@@ -236,7 +240,7 @@ export function barChart(spec: BarChartSpec): string {
     const mv = spec.marker?.values[i];
     if (mv !== null && mv !== undefined && Number.isFinite(mv))
       parts.push(
-        `<line x1="${(gx - 2).toFixed(1)}" y1="${y(mv).toFixed(1)}" x2="${(gx + gw * 0.8 + 2).toFixed(1)}" y2="${y(mv).toFixed(1)}" stroke="#000" stroke-width="2.5"><title>${escapeHtml(`${spec.categoryTitles?.[i] ?? cat} · ${spec.marker!.name}: ${fmt(mv, spec.digits ?? 1)} ${spec.unit}`)}</title></line>`,
+        `<line x1="${(gx - 3).toFixed(1)}" y1="${y(mv).toFixed(1)}" x2="${(gx + groupW + 2).toFixed(1)}" y2="${y(mv).toFixed(1)}" stroke="#000" stroke-width="2.5"><title>${escapeHtml(`${spec.categoryTitles?.[i] ?? cat} · ${spec.marker!.name}: ${fmt(mv, spec.digits ?? 1)} ${spec.unit}`)}</title></line>`,
       );
     const cx = m.left + i * gw + gw / 2;
     const angle = n > 24 ? -60 : -40;
@@ -245,7 +249,7 @@ export function barChart(spec: BarChartSpec): string {
   if (spec.reference) {
     const ry = y(spec.reference.value).toFixed(1);
     parts.push(`<line x1="${m.left}" y1="${ry}" x2="${W - m.right}" y2="${ry}" stroke="#555" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${W - m.right - 4}" y="${(Number(ry) - 4).toFixed(1)}" class="a" text-anchor="end">${escapeHtml(spec.reference.label)}</text>`);
+    parts.push(`<text x="${W - m.right}" y="${m.top - 8}" class="a" text-anchor="end">dashed line: ${escapeHtml(spec.reference.label)}</text>`);
   }
   parts.push('</svg>');
   return `<figure>${parts.join('\n')}<figcaption>${escapeHtml(spec.caption)}</figcaption></figure>`;
@@ -281,8 +285,13 @@ export function buildReport(input: ReportInput): Report {
     : 'no ceilings measured: no roofline';
 
   // 1. Time per case, one chart per context length (matrix cases), plus one for the rest.
-  const groups: { title: string; rows: CaseRow[] }[] = MATRIX_SK.map((sk) => ({ title: `Time per case, b = 128, sk = ${sk}`, rows: rows.filter((r) => r.c.suite === 'matrix' && r.c.sk === sk) }));
-  groups.push({ title: 'Time per case, other cases', rows: rows.filter((r) => r.c.suite !== 'matrix') });
+  // Few cases: one chart; the whole matrix: one chart per context length.
+  const matrixRows = rows.filter((r) => r.c.suite === 'matrix');
+  const groups: { title: string; rows: CaseRow[]; label: (c: HarnessCase) => string }[] =
+    matrixRows.length <= 16
+      ? [{ title: 'Time per case, b = 128', rows: matrixRows, label: tinyLabel }]
+      : MATRIX_SK.map((sk) => ({ title: `Time per case, b = 128, sk = ${sk}`, rows: matrixRows.filter((r) => r.c.sk === sk), label: shortLabel }));
+  groups.push({ title: 'Time per case, other cases', rows: rows.filter((r) => r.c.suite !== 'matrix'), label: tinyLabel });
   for (const g of groups) {
     if (g.rows.length === 0) continue;
     const s = [...series.map((x) => ({ name: x.name, color: x.color, values: g.rows.map((r) => x.us.get(r.id) ?? null) }))];
@@ -292,7 +301,7 @@ export function buildReport(input: ReportInput): Report {
       barChart({
         title: g.title,
         caption: `Median time of one call per L2-flushed replay (µs; lower is better), s_q, h_q and varlen per group; black tick: ${ceilText}. Varlen rows drew their own lengths (FlashMLA's differ from ours).`,
-        categories: g.rows.map((r) => shortLabel(r.c)),
+        categories: g.rows.map((r) => g.label(r.c)),
         categoryTitles: g.rows.map((r) => r.id),
         series: s,
         ...(ceilings ? { marker: { name: 'roofline floor', values: g.rows.map((r) => r.floorUs) } } : {}),

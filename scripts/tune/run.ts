@@ -188,6 +188,11 @@ export interface TuneOptions {
   buildOnly?: boolean;
   /** Extra harness arguments for timing (e.g. --iters 20, --verify 0). */
   benchArgs?: readonly string[];
+  /**
+   * Input seed of every timed run: by default one per case (caseSeed), the same for every
+   * candidate, so that all see the same inputs (varlen lengths included); 'random': the harness draws.
+   */
+  seed?: number | 'random';
   timeoutMs?: number;
   /** Where the published tables go (generated/tuning); null: do not publish. Sharded runs never do. */
   tuningDir: string | null;
@@ -212,6 +217,13 @@ export async function onGpus<T>(tasks: readonly T[], gpus: readonly GpuInfo[], r
       while (next < tasks.length) await run(tasks[next++]!, gpu);
     }),
   );
+}
+
+/** A fixed seed per case (FNV-1a of its id): every candidate times the same inputs. */
+export function caseSeed(caseId: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < caseId.length; i++) h = Math.imul(h ^ caseId.charCodeAt(i), 16777619) >>> 0;
+  return h;
 }
 
 const envFor = (gpu: GpuInfo): Record<string, string> => ({ CUDA_VISIBLE_DEVICES: gpu.index });
@@ -385,7 +397,8 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   if (skipped) say(`resuming: ${skipped} (candidate, case) pairs already timed`);
   n = 0;
   await onGpus(benchTasks, gpus, async ({ c, k }, gpu) => {
-    const r = await backend.runCase(binary(c.variantId), k, 'bench', opts.benchArgs ?? [], envFor(gpu), opts.timeoutMs);
+    const seed = opts.seed === 'random' ? [] : ['--seed', `${opts.seed ?? caseSeed(k.id)}`];
+    const r = await backend.runCase(binary(c.variantId), k, 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
     const rec = benchRecord(c.variantId, k, r, gpu.name);
     append(rec);
     say(`[bench ${++n}/${benchTasks.length}] ${r.status.padEnd(7)} ${k.id} ${c.variantId} ${r.status === 'pass' ? us(rec.usSingle) : r.message}`);

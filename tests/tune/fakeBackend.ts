@@ -25,8 +25,8 @@ export interface FakeOptions {
 
 export class Killed extends Error {}
 
-export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mode: string; variant: string; caseId: string; env: Record<string, string> }[] } {
-  const runs: { mode: string; variant: string; caseId: string; env: Record<string, string> }[] = [];
+export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mode: string; variant: string; caseId: string; env: Record<string, string>; extra: readonly string[] }[] } {
+  const runs: { mode: string; variant: string; caseId: string; env: Record<string, string>; extra: readonly string[] }[] = [];
   const gpus = opts.gpus ?? [{ index: '0', name: 'NVIDIA H100 80GB HBM3' }];
   const variantOf = (binary: string): string => binary.split('/').slice(-2)[0]!;
   const outcome = (id: string): BuildOutcome =>
@@ -41,10 +41,10 @@ export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mod
       result: { id: 'ceilings', status: 'pass', message: '', exitCode: 0, durationMs: 1, stderrTail: '', command: [] },
       ceilings: { copy_gbps: 3000, copy_bytes: 1, matmul_tflops: 650, matmul_error: null, cublas_path: null },
     }),
-    runCase: async (binary: string, c: HarnessCase, mode, _extra, env) => {
+    runCase: async (binary: string, c: HarnessCase, mode, extra, env) => {
       if (opts.killAfter !== undefined && runs.length >= opts.killAfter) throw new Killed('killed');
       const variant = variantOf(binary);
-      runs.push({ mode, variant, caseId: c.id, env });
+      runs.push({ mode, variant, caseId: c.id, env, extra });
       const fail = mode === 'check' && opts.failCheck?.(variant, c.id);
       const usSingle = fakeUs(variant, c.id);
       const json = {

@@ -92,7 +92,7 @@ describe('mlagen report', () => {
   it('works with only a tuning table (the anchor ceilings are not used when the table has some)', () => {
     const r = buildReport({ benches: [], tables: [table], anchor });
     expect(r.charts).toEqual([
-      'Time per case, b = 128, sk = 4096',
+      'Time per case, b = 128',
       'Share of the roofline reached',
       'Speedup over FlashMLA',
       'Tuning on NVIDIA H100 80GB HBM3: best variant over the default, per shape bucket',

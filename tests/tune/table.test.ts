@@ -13,7 +13,7 @@ import { DEFAULT_MLA_DECODE, variantId } from '../../dsl/kernels/mlaDecode.ts';
 import { param, type TuneSpace } from '../../dsl/tune/space.ts';
 import { selectCases } from '../../scripts/harness/cases.ts';
 import { readJournal, parseJournal, type JournalRecord } from '../../scripts/tune/journal.ts';
-import { mergeJournals, publishTables, runTune, type TuneOptions } from '../../scripts/tune/run.ts';
+import { caseSeed, mergeJournals, publishTables, runTune, type TuneOptions } from '../../scripts/tune/run.ts';
 import { buildTables, canonical, type TuningTable } from '../../scripts/tune/table.ts';
 import { runMergeCommand } from '../../scripts/commands/tune.ts';
 import { fakeBackend, fakeUs, Killed } from './fakeBackend.ts';
@@ -118,6 +118,19 @@ describe('journal -> table', () => {
       await runTune({ ...opts, resume: true }, third, quiet);
       expect(third.runs).toHaveLength(0);
     }
+  });
+
+  it('times every candidate of a case on the same inputs (one seed per case), unless --seed random', async () => {
+    const backend = fakeBackend();
+    await wholeRun({ benchArgs: ['--iters', '20'] }, backend);
+    for (const c of CASES) {
+      const seeds = new Set(backend.runs.filter((r) => r.mode === 'bench' && r.caseId === c.id).map((r) => r.extra.join(' ')));
+      expect([...seeds]).toEqual([`--iters 20 --seed ${caseSeed(c.id)}`]);
+    }
+    expect(caseSeed(CASES[0]!.id)).not.toBe(caseSeed(CASES[1]!.id));
+    const random = fakeBackend();
+    await wholeRun({ seed: 'random' }, random);
+    expect(random.runs.every((r) => !r.extra.includes('--seed'))).toBe(true);
   });
 
   it('refuses to append to an existing journal without --resume', async () => {
