@@ -8,6 +8,8 @@ import { registerCheckSchedule } from './commands/checkSchedule.ts';
 import { registerEmit } from './commands/emit.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerReport } from './commands/report.ts';
+import { registerTune } from './commands/tune.ts';
 
 export function makeProgram(): Command {
   const program = new Command('mlagen')
@@ -21,6 +23,8 @@ export function makeProgram(): Command {
   registerCheckSchedule(program);
   registerBench(program);
   registerEmit(program);
+  registerTune(program);
+  registerReport(program);
   registerAll(program);
   return program;
 }

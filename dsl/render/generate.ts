@@ -24,9 +24,13 @@ export function renderCatalogue(): GeneratedTree {
   return { plans, files };
 }
 
+/** generated/tuning/ is written by `mlagen tune`, not by the catalogue: generate leaves it alone. */
+const NOT_RENDERED = new Set(['tuning']);
+
 function listTree(dir: string, prefix = ''): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => !(prefix === '' && NOT_RENDERED.has(e.name)));
+  return entries.flatMap((e) =>
     e.isDirectory() ? listTree(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
   );
 }
@@ -53,7 +57,7 @@ export function writeGenerated(tree: GeneratedTree, dir = GENERATED_DIR): Stalen
   const stale = checkGenerated(tree, dir);
   for (const path of stale.extra) rmSync(join(dir, path));
   for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : [])
-    if (e.isDirectory() && readdirSync(join(dir, e.name)).length === 0) rmSync(join(dir, e.name), { recursive: true });
+    if (e.isDirectory() && !NOT_RENDERED.has(e.name) && readdirSync(join(dir, e.name)).length === 0) rmSync(join(dir, e.name), { recursive: true });
   for (const path of [...stale.missing, ...stale.changed]) {
     const full = join(dir, path);
     mkdirSync(join(full, '..'), { recursive: true });
