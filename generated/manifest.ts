@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '0eef281966ec',
+    planHash: '290486f913b5',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -29,7 +29,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231440,
+    smemBytes: 231448,
     registerBudget: 64512,
     rows: {
       min: 1,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '3576a5e0e0e1',
+    planHash: '1f8a0c52f2ef',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -47,7 +47,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231440,
+    smemBytes: 231448,
     registerBudget: 64512,
     rows: {
       min: 1,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '7c61a872a84b',
+    planHash: '5c5b7ec24b9e',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -65,7 +65,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231472,
+    smemBytes: 231992,
     registerBudget: 64512,
     rows: {
       min: 1,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '0006b14bfd2a',
+    planHash: 'e1aec67651a1',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -83,7 +83,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231472,
+    smemBytes: 231992,
     registerBudget: 64512,
     rows: {
       min: 1,

@@ -18,7 +18,8 @@ import { entryRegisterCap, roleThreads, validateRoles } from '../sm90/roles.ts';
 import { tmaBoxForTile, validateTmaBox } from '../sm90/tma.ts';
 import type { WgmmaShape } from '../sm90/wgmma.ts';
 import { accumulatorRegs, descriptorFor, encodeDescriptor, kStepOffsets, validateWgmma, wgmmaK, wgmmaWrapper } from '../sm90/wgmma.ts';
-import { partedPipelineBarriers, pipelineBarriers, validatePipeline } from '../pipeline/pipeline.ts';
+import type { PipelinePart } from '../pipeline/pipeline.ts';
+import { pipelineBarriers, validatePipeline } from '../pipeline/pipeline.ts';
 import type { SplitKvSchedule } from '../schedule/splitKv.ts';
 import { validateSplitKvSchedule } from '../schedule/splitKv.ts';
 import { planSmem } from '../plan/smemPlan.ts';
@@ -148,24 +149,26 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const threads = roleThreads(roles);
   const consumerThreads = consumers * SM90.warpgroupThreads;
   const pvAcc = accumulatorRegs(pv);
-  const pFragRegs = seesaw ? blockN / 4 : 0; // P as bf16 A fragments for the RS product
+  // seesaw: P as bf16 A fragments for the RS product.
+  const pFragRegs = seesaw ? blockN / 4 : 0;
   c.require(
     pvAcc + accumulatorRegs(qk) + pFragRegs + 40 <= cfg.registers.consumer,
     'registers > consumer',
     `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''} + ~40 for addressing`,
   );
 
-  const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, consumerArrivals: consumerThreads / 32 };
-  validatePipeline(pipeline, c.at('pipeline'));
   // seesaw: part L (consumer 0's V columns) and part R (consumer 1's V columns + RoPE) are refilled separately.
   const lBlocks = pvN / kvTile.blockCols;
   const colBlocks = p.dQk / kvTile.blockCols;
-  const mbarriers = seesaw
-    ? partedPipelineBarriers(pipeline, [
-        { name: 'L', txBytes: kvBox.bytes * lBlocks * (blockN / boxRows), consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
-        { name: 'R', txBytes: kvBox.bytes * (colBlocks - lBlocks) * (blockN / boxRows), consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
-      ])
-    : pipelineBarriers(pipeline);
+  const parts: PipelinePart[] = seesaw
+    ? [
+        { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
+        { name: 'R', firstBlock: lBlocks, endBlock: colBlocks, consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
+      ]
+    : [{ name: 'all', firstBlock: 0, endBlock: colBlocks, consumerArrivals: consumerThreads / 32, readers: 'every consumer warp' }];
+  const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, parts };
+  validatePipeline(pipeline, c.at('pipeline'));
+  const mbarriers = pipelineBarriers(pipeline);
 
   const smem = planSmem(
     [
@@ -173,7 +176,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       { name: 'kv', bytes: kvTile.bytes * cfg.kvStages, alignment: kvTile.alignment, holds: `${cfg.kvStages} stages of K/V ${blockN} x ${p.dQk} ${dt}` },
       { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${p.qDtype}` },
       seesaw
-        ? { name: 'rowMax', bytes: 2 * blockM * 4, alignment: 16, holds: "the step owner's running row max and its rescale factor" }
+        ? { name: 'rowMax', bytes: 4 * blockM * 4, alignment: 16, holds: 'row max and rescale after step A, and after step B, of a pair' }
         : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
       { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
       ...mbarriers.map((b) => ({ name: b.name, bytes: 8 * b.count, alignment: 8, holds: `${b.count} mbarriers: ${b.meaning}` })),
@@ -243,8 +246,6 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_BOX_TX_BYTES', kvBox.bytes * (p.dQk / kvTile.blockCols), 'bytes one row of boxes delivers: KV_COL_BLOCKS boxes', 'KV_BOX_BYTES * KV_COL_BLOCKS'),
-        constant('KV_L_COL_BLOCKS', lBlocks, "part L: consumer 0's V column blocks", 'PV_N / COL_BLOCK_ELEMS'),
-        constant('KV_R_COL_BLOCKS', colBlocks - lBlocks, "part R: consumer 1's V column blocks + RoPE", 'KV_COL_BLOCKS - KV_L_COL_BLOCKS'),
         constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'K/V is read once per m-block: let it leave L2 first'),
       ],
       arrays: [],
@@ -253,12 +254,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       dsl: 'pipeline.kv',
       constants: [
         constant('KV_STAGES', cfg.kvStages, 'K/V tiles in flight'),
-        constant('KV_FULL_ARRIVALS', 1, 'the producer thread arms each stage once'),
-        seesaw
-          ? constant('KV_EMPTY_ARRIVALS', 4, 'one arrival per warp of the part\'s reader', '4')
-          : constant('KV_EMPTY_ARRIVALS', pipeline.consumerArrivals, 'one arrival per consumer warp', 'CONSUMER_THREADS / 32'),
+        constant('KV_PARTS', parts.length, `parts a stage is released in: ${parts.map((x) => x.name).join(', ')}`),
+        constant('KV_FULL_ARRIVALS', 1, 'the producer arms each part of a stage once'),
+        constant('KV_EMPTY_ARRIVALS', parts[0]!.consumerArrivals, `one arrival per warp of the part's last reader`),
       ],
-      arrays: [],
+      arrays: [
+        { name: 'KV_PART_FIRST_BLOCK', type: 'int', values: parts.map((x) => x.firstBlock), why: 'first column block of each part' },
+        { name: 'KV_PART_END_BLOCK', type: 'int', values: parts.map((x) => x.endBlock), why: 'one past the last column block of each part' },
+      ],
     },
     {
       dsl: 'roles',
@@ -278,7 +281,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         seesaw
           ? constant('QK_N', qkN, "the step owner computes all of the step's keys", 'BLOCK_N')
           : constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
-        constant('QK_K_STEPS_L', (lBlocks * kvTile.blockCols) / k, 'k-steps over part L, issued before part R has landed', `KV_L_COL_BLOCKS * COL_BLOCK_ELEMS / ${k}`),
+        constant('QK_K_STEPS_L', (parts[0]!.endBlock * kvTile.blockCols) / k, 'k-steps over the first part, issued before the next part has landed'),
         constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
         constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
         seesaw

@@ -16,38 +16,44 @@ export interface Pipeline {
   stages: number;
   /** Bytes one full stage carries (the most the producer can arm). */
   stageBytes: number;
-  /** Arrivals that release a stage: one per consumer warp. */
+  /**
+   * A stage is released in parts (ranges of column blocks): each part has its own full barrier
+   * (the TMA bytes of that part) and its own empty barrier (arrivals of the consumer that reads it
+   * last), so the producer refills a part as soon as its last reader is done. One part: the whole stage.
+   */
+  parts: PipelinePart[];
+}
+
+export interface PipelinePart {
+  name: string;
+  /** Column blocks [firstBlock, endBlock) of the stage tile. */
+  firstBlock: number;
+  endBlock: number;
+  /** Arrivals that release the part: one per warp of its last reader. */
   consumerArrivals: number;
+  readers: string;
 }
 
 export function validatePipeline(p: Pipeline, c: Checker): void {
   c.require(Number.isInteger(p.stages) && p.stages >= 1 && p.stages <= 8, 'stages', `${p.stages} must be in 1..8`);
   // mbarrier tx-count is 20 bits: at most 2^20 - 1 bytes in flight per phase.
   c.require(p.stageBytes < 1 << 20, 'stageBytes', `${p.stageBytes} B > ${(1 << 20) - 1} B an mbarrier can count`);
-}
-
-export function pipelineBarriers(p: Pipeline): MBarrier[] {
-  return [
-    { name: `${p.name}Full`, count: p.stages, arrivals: 1, txBytes: p.stageBytes, meaning: 'stage data landed (TMA tx bytes)' },
-    { name: `${p.name}Empty`, count: p.stages, arrivals: p.consumerArrivals, txBytes: 0, meaning: 'consumers released the stage' },
-  ];
+  c.require(p.parts.length >= 1, 'parts', 'a stage needs at least one part');
+  const arrivals = new Set(p.parts.map((x) => x.consumerArrivals));
+  c.require(arrivals.size <= 1, 'parts', `all parts must take the same number of releasing arrivals, got ${[...arrivals].join(', ')}`);
 }
 
 /**
- * Barriers of a pipeline whose stages are released in parts: each part (a range of column blocks)
- * has its own full barrier (TMA tx bytes of that part) and its own empty barrier (arrivals of the
- * consumer that reads it last), so the producer refills a part as soon as its last reader is done.
+ * full[part][stage] and empty[part][stage] as two arrays, plus a staging barrier the producer alone
+ * uses for a step that ends mid-block: it lands that step there, zeroes the rows past seqlen, and
+ * only then arrives on full (unused slots may hold NaN, and 0 x NaN = NaN in P.V).
  */
-export interface PipelinePart {
-  name: string;
-  txBytes: number;
-  consumerArrivals: number;
-  readers: string;
-}
-
-export function partedPipelineBarriers(p: Pipeline, parts: readonly PipelinePart[]): MBarrier[] {
-  return parts.flatMap((part) => [
-    { name: `${p.name}Full${part.name}`, count: p.stages, arrivals: 1, txBytes: part.txBytes, meaning: `part ${part.name} of the stage landed (TMA tx bytes)` },
-    { name: `${p.name}Empty${part.name}`, count: p.stages, arrivals: part.consumerArrivals, txBytes: 0, meaning: `${part.readers} released part ${part.name}` },
-  ]);
+export function pipelineBarriers(p: Pipeline): MBarrier[] {
+  const count = p.stages * p.parts.length;
+  const names = p.parts.map((x) => x.name).join('/');
+  return [
+    { name: `${p.name}Full`, count, arrivals: 1, txBytes: p.stageBytes, meaning: `[part ${names}][stage]: the part landed (TMA tx bytes)` },
+    { name: `${p.name}Empty`, count, arrivals: p.parts[0]?.consumerArrivals ?? 0, txBytes: 0, meaning: `[part ${names}][stage]: ${p.parts.map((x) => x.readers).join('; ')} released it` },
+    { name: `${p.name}Staging`, count: 1, arrivals: 1, txBytes: p.stageBytes, meaning: 'producer only: a step ending mid-block lands here first, then rows past seqlen are zeroed' },
+  ];
 }

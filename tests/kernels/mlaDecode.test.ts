@@ -44,7 +44,7 @@ describe('mlaDecode lowering', () => {
   it('rejects an smem plan over budget, naming the plan and the limit', () => {
     expect(rejection({ kvStages: 3 })).toMatchInlineSnapshot(`
       [
-        "mlaDecode > smemPlan > total: 305184 B > 232448 B available (q 73728 + kv 221184 + p 8192 + rowMax 512 + rowSum 512 + kvFull 24 + kvEmpty 24 + 1008 alignment slack)",
+        "mlaDecode > smemPlan > total: 305192 B > 232448 B available (q 73728 + kv 221184 + p 8192 + rowMax 512 + rowSum 512 + kvFull 24 + kvEmpty 24 + kvStaging 8 + 1008 alignment slack)",
       ]
     `);
   });
