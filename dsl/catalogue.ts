@@ -16,4 +16,6 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
   variant({}, FP16),
   variant({ mathSchedule: 'seesaw' }),
   variant({ mathSchedule: 'seesaw' }, FP16),
+  // The seesaw with S_B issued beside S_A: kept to measure against the 'late' order.
+  variant({ mathSchedule: 'seesaw', seesawSecondQk: 'early' }),
 ];

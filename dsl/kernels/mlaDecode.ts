@@ -41,10 +41,17 @@ export interface MlaDecodeConfig {
    *             hands P to the other, so softmax of one overlaps the other's GEMMs.
    */
   mathSchedule: 'split-n' | 'seesaw';
+  /**
+   * seesaw only: when consumer 1 issues S_B = Q K_B^T. 'early': beside consumer 0's S_A (both products
+   * at once); 'late': after its P_A.V_AR, giving stage 1 (released last in the previous pair) more
+   * time to land.
+   */
+  seesawSecondQk: 'early' | 'late';
   /** setmaxnreg budgets. */
   registers: { producer: number; consumer: number };
   schedule: SplitKvSchedule;
-  l2Hint: 'evict_first' | 'evict_normal';
+  /** L2 policy of the K/V TMA loads. */
+  l2Hint: 'evict_first' | 'evict_last';
   allowSpills: boolean;
 }
 
@@ -54,9 +61,11 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   kvStages: 2,
   consumers: 2,
   mathSchedule: 'split-n',
+  seesawSecondQk: 'late',
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
-  l2Hint: 'evict_first',
+  // The tuner measured evict_last faster than evict_first on every case: K/V is re-read by each m-block CTA.
+  l2Hint: 'evict_last',
   allowSpills: false,
 };
 
@@ -81,7 +90,8 @@ export function variantId(c: MlaDecodeConfig): string {
   if (c.schedule.fixedOverheadBlocks !== d.schedule.fixedOverheadBlocks) parts.push(`fo${c.schedule.fixedOverheadBlocks}`);
   if (c.registers.producer !== d.registers.producer || c.registers.consumer !== d.registers.consumer)
     parts.push(`r${c.registers.producer}x${c.registers.consumer}`);
-  if (c.l2Hint !== d.l2Hint) parts.push('l2n');
+  if (c.mathSchedule === 'seesaw' && c.seesawSecondQk !== d.seesawSecondQk) parts.push(`qk${c.seesawSecondQk[0]}`);
+  if (c.l2Hint !== d.l2Hint) parts.push(c.l2Hint === 'evict_first' ? 'l2f' : 'l2l');
   return parts.join('_');
 }
 
@@ -96,6 +106,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const tc = c.at('tile');
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
+  c.require(['early', 'late'].includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of 'early', 'late'`);
   c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
@@ -128,7 +139,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
 
   const boxRows = Math.min(page, blockN);
-  const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint === 'evict_first' ? 'evict_first' : 'evict_normal');
+  const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
   validateTmaBox(kvBox, c.at('tma', 'kv'));
 
   const k = wgmmaK(dt);
@@ -246,7 +257,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_BOX_TX_BYTES', kvBox.bytes * (p.dQk / kvTile.blockCols), 'bytes one row of boxes delivers: KV_COL_BLOCKS boxes', 'KV_BOX_BYTES * KV_COL_BLOCKS'),
-        constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'K/V is read once per m-block: let it leave L2 first'),
+        constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'L2 policy of the K/V loads: 1 evict_first, 0 evict_last (every m-block CTA re-reads K/V)'),
       ],
       arrays: [],
     },

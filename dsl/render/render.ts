@@ -44,6 +44,8 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     kvSwizzleEnum: kv.swizzleEnum,
     dtypeList: (plan.config as { problem: { qDtype: string } }).problem.qDtype,
     seesaw: (plan.config as { mathSchedule: string }).mathSchedule === 'seesaw',
+    seesawSecondQk: (plan.config as { seesawSecondQk: string }).seesawSecondQk,
+    seesawEarlyQk: (plan.config as { seesawSecondQk: string }).seesawSecondQk === 'early',
   };
   const buildJson = {
     variantId: plan.variantId,

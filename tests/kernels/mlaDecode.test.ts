@@ -108,6 +108,6 @@ describe('variant ids', () => {
     expect(id({ schedule: { fixedOverheadBlocks: 3 }, registers: { producer: 24, consumer: 240 } })).toBe(
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_fo3_r24x240',
     );
-    expect(id({ problem: { pageSize: 16 }, kvStages: 1, l2Hint: 'evict_normal' })).toBe('mla_sm90_bf16_kvbf16_p16_m64n64_st1_c2sn_l2n');
+    expect(id({ problem: { pageSize: 16 }, kvStages: 1, l2Hint: 'evict_first' })).toBe('mla_sm90_bf16_kvbf16_p16_m64n64_st1_c2sn_l2f');
   });
 });
