@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '144134c14b28',
+    planHash: '8a3f0f280b0f',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'fcbeead16294',
+    planHash: '2e4fb99b00bb',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '169550cba4fb',
+    planHash: 'f8ad838c7c04',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,27 +75,9 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'a54966dbf3a7',
+    planHash: '1a2bed9e02a2',
     qDtype: 'fp16',
     kvDtype: 'fp16',
-    pageSize: 64,
-    blockM: 64,
-    blockN: 64,
-    kvStages: 2,
-    threads: 384,
-    smemBytes: 231992,
-    registerBudget: 64512,
-    rows: {
-      min: 1,
-      max: 512
-    }
-  },
-  {
-    id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qke',
-    kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qke_kernel',
-    planHash: '0ebccf86c50a',
-    qDtype: 'bf16',
-    kvDtype: 'bf16',
     pageSize: 64,
     blockM: 64,
     blockN: 64,

@@ -61,7 +61,8 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   kvStages: 2,
   consumers: 2,
   mathSchedule: 'split-n',
-  seesawSecondQk: 'late',
+  // Measured: 'early' 1132 us vs 'late' 1210 us on b128 s_q2 sk8192 h_q128 (docs/perf/kernel-versions.md).
+  seesawSecondQk: 'early',
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
   // The tuner measured evict_last faster than evict_first on every case: K/V is re-read by each m-block CTA.

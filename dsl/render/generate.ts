@@ -5,6 +5,8 @@ import { REPO_ROOT } from './repoRoot.ts';
 import { CATALOGUE } from '../catalogue.ts';
 import { lowerMlaDecode } from '../kernels/mlaDecode.ts';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
+import { DISPATCH_ID } from '../dispatch.ts';
+import { renderDispatch } from './dispatch.ts';
 import { renderManifest } from './manifest.ts';
 import { renderVariant } from './render.ts';
 
@@ -20,6 +22,7 @@ export function renderCatalogue(): GeneratedTree {
   const plans = CATALOGUE.map(lowerMlaDecode);
   const files = new Map<string, string>();
   for (const plan of plans) for (const f of renderVariant(plan)) files.set(`${plan.variantId}/${f.path}`, f.text);
+  for (const f of renderDispatch(plans)) files.set(`${DISPATCH_ID}/${f.path}`, f.text);
   files.set('manifest.ts', renderManifest(plans));
   return { plans, files };
 }

@@ -145,7 +145,7 @@ export async function renderTorchPackage(opts: RenderOptions): Promise<TorchPack
   files.set(`${PACKAGE_NAME}/__init__.py`, renderTemplate('torch/__init__.py.hbs', { ...common, banner: pyBanner, idsPy: ids.map(py) }));
   files.set(GLUE_SOURCE, renderTemplate('torch/mlagen_torch.cpp.hbs', { ...common, banner: cBanner }));
   files.set(TABLE_HEADER, renderTemplate('torch/mlagen_variants.h.hbs', { ...common, banner: cBanner }));
-  for (const v of vctx) files.set(v.shim, renderTemplate('torch/variant.cu.hbs', { ...v, banner: cBanner }));
+  for (const v of vctx) files.set(v.shim, renderTemplate('kernels/variant_shim.cu.hbs', { ...v, banner: cBanner }));
 
   // The generated sources, unchanged, and the project headers they include.
   const includeRoot = join(root, 'templates', 'include');

@@ -7,16 +7,9 @@ import { pathToFileURL } from 'node:url';
 
 import { manifestVariantIds } from '../harness/paths.ts';
 
-/** The C ABI entry points the torch glue calls; every generated mlagen.h must declare them. */
-export const ENTRY_POINTS = [
-  'mlagen_variant_id',
-  'mlagen_last_error',
-  'mlagen_num_sm_parts',
-  'mlagen_workspace_bytes',
-  'mlagen_get_metadata',
-  'mlagen_decode',
-] as const;
-export type EntryPoint = (typeof ENTRY_POINTS)[number];
+import { ENTRY_POINTS, renamedEntryPoint } from '../../dsl/render/entryPoints.ts';
+
+export { ENTRY_POINTS, type EntryPoint } from '../../dsl/render/entryPoints.ts';
 
 export interface Range {
   min: number;
@@ -61,9 +54,7 @@ export class TorchEmitError extends Error {
 }
 
 /** The name an entry point of one variant gets in the extension: `<variant id>_<entry point>`. */
-export function renamedSymbol(variantId: string, entry: string): string {
-  return `${variantId}_${entry}`;
-}
+export const renamedSymbol = renamedEntryPoint;
 
 interface ManifestRow {
   id: string;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, DISPATCH_POLICY } from '../dsl/catalogue.ts';
+import { dispatchRules } from '../dsl/dispatch.ts';
+import { DslError, DslErrors } from '../dsl/errors.ts';
+
+const messages = (f: () => unknown): string[] => {
+  try {
+    f();
+    return [];
+  } catch (e) {
+    if (e instanceof DslErrors) return e.errors.map((x) => x.message);
+    if (e instanceof DslError) return [e.message];
+    throw e;
+  }
+};
+
+describe('dispatch rules', () => {
+  it('route every dtype and row count of the catalogue to exactly one variant', () => {
+    const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
+    for (const dtype of ['bf16', 'fp16'] as const) {
+      for (let rows = 1; rows <= 512; ++rows) {
+        const hits = rules.filter((r) => r.dtype === dtype && rows >= r.rows.min && rows <= r.rows.max);
+        expect(hits.length, `${dtype} rows ${rows}`).toBe(1);
+      }
+    }
+    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 1)!.variantId).toMatch(/_c2sn$/);
+    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 65)!.variantId).toMatch(/_c2ss$/);
+  });
+
+  it('reject gaps and schedules the catalogue lacks, naming the dtype', () => {
+    expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
+      'dispatch > bf16 > rows: rows 65..512 are served by no rule',
+      'dispatch > fp16 > rows: rows 65..512 are served by no rule',
+    ]);
+    const onlySplitN = CATALOGUE.filter((v) => v.mathSchedule === 'split-n');
+    expect(messages(() => dispatchRules(onlySplitN, DISPATCH_POLICY))).toContain(
+      'dispatch > bf16 > seesaw: no catalogue variant has this schedule for bf16',
+    );
+  });
+});
