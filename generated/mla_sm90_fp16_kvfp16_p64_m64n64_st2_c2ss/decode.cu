@@ -549,13 +549,13 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
       sh.stats(1)[row_base + 8 * i] = scale_a[i];
     }
   }
-  mlagen::named_barrier_arrive(kMaxReady0, CONSUMER_THREADS);
+  mlagen::named_barrier_sync(kMaxReady0, CONSUMER_THREADS);
   exponentiate(s, base, rs.l);
   uint32_t pa[PV_K_STEPS][4];
   pack_p(s, pa);
   store_p(sh.p(), pa, row_base, quad);
   mlagen::fence_proxy_async_shared();
-  mlagen::named_barrier_arrive(kPReady0, CONSUMER_THREADS);
+  mlagen::named_barrier_sync(kPReady0, CONSUMER_THREADS);
   scale_rows(o, scale_a);
   issue_pv_rs(o, pa, kv_a, 0);
   mlagen::wgmma_wait<0>();
@@ -624,7 +624,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
       }
       rs.l[i] *= scale_b[i];
     }
-    mlagen::named_barrier_arrive(kMaxReady1, CONSUMER_THREADS);
+    mlagen::named_barrier_sync(kMaxReady1, CONSUMER_THREADS);
     exponentiate(s, base, rs.l);
     uint32_t pa[PV_K_STEPS][4];
     pack_p(s, pa);
@@ -633,7 +633,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     release(sh.empty_r(0), lane);
     store_p(sh.p(), pa, row_base, quad);
     mlagen::fence_proxy_async_shared();
-    mlagen::named_barrier_arrive(kPReady1, CONSUMER_THREADS);
+    mlagen::named_barrier_sync(kPReady1, CONSUMER_THREADS);
     scale_rows(o, scale_b);
     issue_pv_rs(o, pa, kv_b, 1);
     mlagen::wgmma_wait<0>();
@@ -646,7 +646,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
         sh.stats(2)[row_base + 8 * i] = rs.m[i];
         sh.stats(3)[row_base + 8 * i] = 1.f;
       }
-    mlagen::named_barrier_arrive(kMaxReady1, CONSUMER_THREADS);
+    mlagen::named_barrier_sync(kMaxReady1, CONSUMER_THREADS);
     mlagen::wgmma_wait<0>();
     mlagen::fence_fragment(o);
     release(sh.empty_r(0), lane);

@@ -48,13 +48,14 @@ __device__ __forceinline__ void fence_proxy_async_shared() {
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
-__device__ __forceinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
+// bar.sync / bar.arrive are .aligned: every thread of the warp must execute the same instruction, so
+// each wrapper first reconverges the warp (a lane-divergent store or arrive may precede it).
+// Not inlined: every warpgroup then meets a named barrier at the same instruction, even when the
+// seesaw's consumers reach it from different code; compute-sanitizer's synccheck reports barriers
+// reached from different instructions as divergence.
+static __device__ __noinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
+  __syncwarp();
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
-}
-
-/** Signals a named barrier without waiting: the producer half of an arrive/sync hand-off. */
-__device__ __forceinline__ void named_barrier_arrive(uint32_t id, uint32_t threads) {
-  asm volatile("bar.arrive %0, %1;" ::"r"(id), "r"(threads) : "memory");
 }
 
 // ---- TMA ----------------------------------------------------------------------------------------
