@@ -13,7 +13,7 @@ export interface VariantEntry {
   threads: number;
   smemBytes: number;
   registerBudget: number;
-  /** Query rows s_q*h_q served. */
+  /** Query rows s_q*h_q/h_kv the dispatcher routes here. */
   rows: { min: number; max: number };
 }
 
@@ -33,7 +33,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 512
+      max: 64
     }
   },
   {
@@ -51,7 +51,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 512
+      max: 64
     }
   },
   {
@@ -68,7 +68,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231992,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 65,
       max: 512
     }
   },
@@ -86,7 +86,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231992,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 65,
       max: 512
     }
   }

@@ -1,6 +1,7 @@
 // generated/manifest.ts: the typed list of variants, written with ts-morph so it is valid TypeScript by construction.
 import { IndentationText, Project, QuoteKind, VariableDeclarationKind } from 'ts-morph';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
+import type { DispatchRule } from '../dispatch.ts';
 import { planHash } from '../plan/kernelPlan.ts';
 import { REGENERATE_COMMAND } from './render.ts';
 
@@ -17,11 +18,11 @@ export interface ManifestEntry {
   threads: number;
   smemBytes: number;
   registerBudget: number;
-  /** Query rows s_q*h_q this variant serves best ('any' until the tuner says otherwise). */
+  /** Query rows s_q*h_q/h_kv the dispatcher routes to this variant (all it accepts when it is not routed). */
   rows: { min: number; max: number };
 }
 
-export function manifestEntry(plan: KernelPlan): ManifestEntry {
+export function manifestEntry(plan: KernelPlan, rules: readonly DispatchRule[] = []): ManifestEntry {
   const cfg = plan.config as {
     problem: { qDtype: string; kvDtype: string; pageSize: number; hQ: { min: number; max: number }; sQ: { min: number; max: number } };
     tile: { blockM: number; blockN: number };
@@ -40,11 +41,14 @@ export function manifestEntry(plan: KernelPlan): ManifestEntry {
     threads: plan.resources.threads,
     smemBytes: plan.resources.smemBytes,
     registerBudget: plan.resources.registerBudget,
-    rows: { min: cfg.problem.hQ.min * cfg.problem.sQ.min, max: cfg.problem.hQ.max * cfg.problem.sQ.max },
+    rows: rules.find((r) => r.variantId === plan.variantId)?.rows ?? {
+      min: cfg.problem.hQ.min * cfg.problem.sQ.min,
+      max: cfg.problem.hQ.max * cfg.problem.sQ.max,
+    },
   };
 }
 
-export function renderManifest(plans: readonly KernelPlan[]): string {
+export function renderManifest(plans: readonly KernelPlan[], rules: readonly DispatchRule[] = []): string {
   const project = new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single },
@@ -69,7 +73,7 @@ export function renderManifest(plans: readonly KernelPlan[]): string {
       { name: 'threads', type: 'number' },
       { name: 'smemBytes', type: 'number' },
       { name: 'registerBudget', type: 'number' },
-      { name: 'rows', type: '{ min: number; max: number }', docs: ['Query rows s_q*h_q served.'] },
+      { name: 'rows', type: '{ min: number; max: number }', docs: ['Query rows s_q*h_q/h_kv the dispatcher routes here.'] },
     ],
   });
   file.addVariableStatement({
@@ -79,7 +83,7 @@ export function renderManifest(plans: readonly KernelPlan[]): string {
       {
         name: 'variants',
         type: 'readonly VariantEntry[]',
-        initializer: JSON.stringify(plans.map(manifestEntry), null, 2).replace(/"([A-Za-z_][A-Za-z0-9_]*)":/g, '$1:').replace(/"/g, "'"),
+        initializer: JSON.stringify(plans.map((p) => manifestEntry(p, rules)), null, 2).replace(/"([A-Za-z_][A-Za-z0-9_]*)":/g, '$1:').replace(/"/g, "'"),
       },
     ],
   });
