@@ -20,11 +20,11 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
 ];
 
 /**
- * Which schedule the dispatcher routes each query-row count to (docs/perf/kernel-versions.md):
- * up to 64 rows both schedules are memory-bound and within noise of each other; from 128 rows on,
- * the seesaw is 12-16% faster than split-n on FlashMLA's matrix.
+ * Which schedule the dispatcher routes each query-row count to, from the 48-case tune
+ * (docs/perf/tuning-h100-matrix.md): up to 32 rows both are memory-bound and within noise of each
+ * other; at 64 rows the seesaw is 3-5 % faster, from 128 rows on 10-14 %.
  */
 export const DISPATCH_POLICY: readonly DispatchPolicy[] = [
-  { rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: 'memory-bound: one m-block, both consumers stream K/V' },
-  { rows: { min: 65, max: 1 << 20 }, mathSchedule: 'seesaw', why: 'compute-bound: softmax of one consumer overlaps the GEMMs of the other' },
+  { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: 'memory-bound: both consumers stream K/V' },
+  { rows: { min: 33, max: 1 << 20 }, mathSchedule: 'seesaw', why: 'softmax of one consumer overlaps the GEMMs of the other' },
 ];

@@ -33,7 +33,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 64
+      max: 32
     }
   },
   {
@@ -51,7 +51,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 64
+      max: 32
     }
   },
   {
@@ -68,7 +68,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231992,
     registerBudget: 64512,
     rows: {
-      min: 65,
+      min: 33,
       max: 512
     }
   },
@@ -86,7 +86,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231992,
     registerBudget: 64512,
     rows: {
-      min: 65,
+      min: 33,
       max: 512
     }
   }

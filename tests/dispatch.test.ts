@@ -24,7 +24,7 @@ describe('dispatch rules', () => {
       }
     }
     expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 1)!.variantId).toMatch(/_c2sn$/);
-    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 65)!.variantId).toMatch(/_c2ss$/);
+    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 33)!.variantId).toMatch(/_c2ss$/);
   });
 
   it('reject gaps and schedules the catalogue lacks, naming the dtype', () => {
@@ -32,6 +32,10 @@ describe('dispatch rules', () => {
       'dispatch > bf16 > rows: rows 65..512 are served by no rule',
       'dispatch > fp16 > rows: rows 65..512 are served by no rule',
     ]);
+    expect(messages(() => dispatchRules(CATALOGUE, [
+      { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },
+      { rows: { min: 40, max: 512 }, mathSchedule: 'seesaw', why: '' },
+    ]))).toContain('dispatch > bf16 > rows: seesaw starts at 40, but rows 33.. are not covered (or covered twice)');
     const onlySplitN = CATALOGUE.filter((v) => v.mathSchedule === 'split-n');
     expect(messages(() => dispatchRules(onlySplitN, DISPATCH_POLICY))).toContain(
       'dispatch > bf16 > seesaw: no catalogue variant has this schedule for bf16',
