@@ -213,7 +213,6 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
       ];
 
-  const off = (name: string) => smem.buffers.find((b) => b.name === name)!.offset;
   const sections: PlanSection[] = [
     {
       dsl: 'problem',

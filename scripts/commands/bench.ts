@@ -3,10 +3,11 @@
 // one decode is verified against the GPU reference, then the call (split kernel + combine; metadata
 // once, outside) is timed with CUDA events over CUDA-graph replays, L2 cold (see timing.cuh).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { positiveInt, positiveNumber } from './options.ts';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 
 import { anchorFor, loadAnchor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
 import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
@@ -220,17 +221,7 @@ export async function runBenchCommand(
   return exitCode;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
-  return n;
-}
 
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
-}
 
 export function registerBench(program: Command): Command {
   return program

@@ -2,7 +2,8 @@
 // Runs build/<variant>/harness once per case (its own process each), against a float32 GPU
 // reference and, on small cases, a float64 CPU reference. Progress goes to stderr; stdout carries
 // the summary, or with --json only the JSON result.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { positiveInt, positiveNumber } from './options.ts';
 
 import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { noGpuReason, hasHopperGpu } from '../harness/gpu.ts';
@@ -180,17 +181,7 @@ export async function runCheckCommand(
   return exitCode;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
-  return n;
-}
 
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
-}
 
 export function registerCheck(program: Command): Command {
   return program

@@ -2,6 +2,7 @@
 // `mlagen tune merge <dirs...>`: one table from the journals of several shards.
 // Progress goes to stderr; stdout carries the summary (or, with --json, the tables).
 import { readFileSync } from 'node:fs';
+import { positiveInt } from './options.ts';
 import { resolve } from 'node:path';
 
 import { Command, InvalidArgumentError } from 'commander';
@@ -174,11 +175,6 @@ export function runMergeCommand(dirs: readonly string[], opts: MergeCommandOptio
   return tables.some((t) => t.entries.length > 0) ? TUNE_EXIT.ok : TUNE_EXIT.failed;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
-  return n;
-}
 
 function shardArg(value: string): string {
   try {
