@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SPLIT_KV_SCHEDULE, planSplitKv } from '../../dsl/schedule/splitKv.ts';
+import { prng } from './prng.ts';
 import { parseHarnessOutput, runHarness } from './runner.ts';
 
 export interface ScheduleShape {
@@ -26,17 +27,6 @@ export interface ScheduleCheckResult {
   error?: string;
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing batch can be reproduced from the seed. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random batches: sizes 1..4096 (skewed small), lengths with zeros and 64-token boundaries. */
 export function randomBatches(count: number, seed: number): number[][] {

@@ -10,18 +10,8 @@ import {
   type SplitKvPlan,
   type SplitKvSchedule,
 } from '../../dsl/schedule/splitKv.ts';
+import { prng } from '../../scripts/harness/prng.ts';
 
-/** mulberry32: a small seeded PRNG, so every failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const intIn = (rand: () => number, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 
 /** Seqlens with many zeros, short requests, and lengths at and around 64-token page boundaries. */
