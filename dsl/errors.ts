@@ -52,3 +52,10 @@ export class Checker {
     if (this.found.length > 1) throw new DslErrors(this.found);
   }
 }
+
+/** The messages of a DSL validation failure, one per problem; undefined for any other error. */
+export function dslErrorMessages(e: unknown): string[] | undefined {
+  if (e instanceof DslErrors) return e.errors.map((x) => x.message);
+  if (e instanceof DslError) return [e.message];
+  return undefined;
+}

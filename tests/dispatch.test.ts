@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, DISPATCH_POLICY } from '../dsl/catalogue.ts';
 import { dispatchRules } from '../dsl/dispatch.ts';
-import { DslError, DslErrors } from '../dsl/errors.ts';
+import { dslErrorMessages } from '../dsl/errors.ts';
 
 const messages = (f: () => unknown): string[] => {
   try {
     f();
     return [];
   } catch (e) {
-    if (e instanceof DslErrors) return e.errors.map((x) => x.message);
-    if (e instanceof DslError) return [e.message];
-    throw e;
+    const messages = dslErrorMessages(e);
+    if (!messages) throw e;
+    return messages;
   }
 };
 

@@ -1,6 +1,6 @@
 // mlagen generate [--check]: render the catalogue into generated/, or prove generated/ is fresh.
 import type { Command } from 'commander';
-import { DslError, DslErrors } from '../../dsl/errors.ts';
+import { dslErrorMessages } from '../../dsl/errors.ts';
 import { checkGenerated, renderCatalogue, writeGenerated } from '../../dsl/render/generate.ts';
 
 export function registerGenerate(program: Command): void {
@@ -31,13 +31,7 @@ export function registerGenerate(program: Command): void {
 
 /** Prints a DSL validation failure the way users should see it: one line per problem. */
 export function reportDslError(e: unknown): boolean {
-  if (e instanceof DslErrors) {
-    for (const x of e.errors) console.error(`error: ${x.message}`);
-    return true;
-  }
-  if (e instanceof DslError) {
-    console.error(`error: ${e.message}`);
-    return true;
-  }
-  return false;
+  const messages = dslErrorMessages(e);
+  for (const m of messages ?? []) console.error(`error: ${m}`);
+  return messages !== undefined;
 }

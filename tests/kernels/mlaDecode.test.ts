@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../dsl/config.ts';
-import { DslError, DslErrors } from '../../dsl/errors.ts';
+import { dslErrorMessages } from '../../dsl/errors.ts';
 import { DEFAULT_MLA_DECODE, lowerMlaDecode, variantId } from '../../dsl/kernels/mlaDecode.ts';
 
 /** The messages a config is rejected with ([] when it lowers). */
@@ -9,9 +9,9 @@ function rejection(partial: object): string[] {
     lowerMlaDecode(resolveConfig(partial as never));
     return [];
   } catch (e) {
-    if (e instanceof DslErrors) return e.errors.map((x) => x.message);
-    if (e instanceof DslError) return [e.message];
-    throw e;
+    const messages = dslErrorMessages(e);
+    if (!messages) throw e;
+    return messages;
   }
 }
 
