@@ -20,9 +20,10 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
 ];
 
 /**
- * Which schedule the dispatcher routes each query-row count to, from the 48-case tune
- * (docs/perf/tuning-h100-matrix.md): up to 32 rows both are memory-bound and within noise of each
- * other; at 64 rows the seesaw is 3-5 % faster, from 128 rows on 10-14 %.
+ * Which schedule the dispatcher routes each query-row count to when generated/tuning/ holds no table
+ * (dsl/render/dispatchPolicy.ts; with a table the routing is derived from its measurements). Set from
+ * the 48-case tune (docs/perf/tuning-h100-matrix.md): up to 32 rows both are memory-bound and within
+ * noise of each other; at 64 rows the seesaw is 3-5 % faster, from 128 rows on 10-14 %.
  */
 export const DISPATCH_POLICY: readonly DispatchPolicy[] = [
   { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: 'memory-bound: both consumers stream K/V' },

@@ -46,3 +46,71 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   c.throwIfAny();
   return rules;
 }
+
+/** What the routing needs of a tuning table (written by `mlagen tune`, scripts/tune/table.ts). */
+export interface TuningEvidence {
+  gpu: string;
+  entries: readonly {
+    bucket: { dtype: string; rows: number };
+    best: { variantId: string; us: number };
+    runnersUp: readonly { variantId: string; us: number }[];
+  }[];
+  /** Settings of every variant an entry names, by DSL path. */
+  variants: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/**
+ * Routing from a tuning table: per query-row bucket, the schedules' times (for the catalogue's split-KV
+ * fixed cost, which one dispatcher shares) summed over the bucket's contexts; the seesaw takes a bucket
+ * only when it wins by more than `margin` (run-to-run noise), else the simpler split-n keeps it. A bucket
+ * of r rows serves the rows above the previous bucket up to r; the last one serves every larger count.
+ * Buckets without both schedules timed fall back to `fallback`'s choice.
+ */
+export function policyFromTuning(
+  table: TuningEvidence,
+  fixedCost: number,
+  fallback: readonly DispatchPolicy[],
+  margin = 0.01,
+): DispatchPolicy[] {
+  const scheduleOf = (id: string): MlaDecodeConfig['mathSchedule'] | undefined => {
+    const v = table.variants[id];
+    if (!v || (v['schedule.fixedOverheadBlocks'] ?? fixedCost) !== fixedCost) return undefined;
+    const s = v['mathSchedule'];
+    return s === 'split-n' || s === 'seesaw' ? s : undefined;
+  };
+  const sums = new Map<number, { 'split-n': number; seesaw: number; both: number }>();
+  for (const e of table.entries) {
+    const times: Partial<Record<MlaDecodeConfig['mathSchedule'], number>> = {};
+    for (const t of [e.best, ...e.runnersUp]) {
+      const s = scheduleOf(t.variantId);
+      if (s && times[s] === undefined) times[s] = t.us;
+    }
+    const acc = sums.get(e.bucket.rows) ?? { 'split-n': 0, seesaw: 0, both: 0 };
+    if (times['split-n'] !== undefined && times.seesaw !== undefined) {
+      acc['split-n'] += times['split-n'];
+      acc.seesaw += times.seesaw;
+      acc.both += 1;
+    }
+    sums.set(e.bucket.rows, acc);
+  }
+  const fallbackFor = (rows: number) => fallback.find((p) => rows >= p.rows.min && rows <= p.rows.max)?.mathSchedule ?? 'split-n';
+  const buckets = [...sums.keys()].sort((a, b) => a - b);
+  if (buckets.length === 0) return [...fallback];
+  const policy: DispatchPolicy[] = [];
+  buckets.forEach((rows, i) => {
+    const s = sums.get(rows)!;
+    const gain = s.both ? s['split-n'] / s.seesaw - 1 : 0;
+    const schedule: MlaDecodeConfig['mathSchedule'] = !s.both ? fallbackFor(rows) : gain > margin ? 'seesaw' : 'split-n';
+    const min = i === 0 ? 1 : buckets[i - 1]! + 1;
+    const max = i === buckets.length - 1 ? 1 << 20 : rows;
+    const why = s.both
+      ? `tuned on ${table.gpu}: at ${rows} rows the seesaw is ${(100 * gain).toFixed(1)} % ${gain >= 0 ? 'faster' : 'slower'} than split-n`
+      : `no tuning data at ${rows} rows: default`;
+    const last = policy[policy.length - 1];
+    if (last && last.mathSchedule === schedule) {
+      last.rows = { min: last.rows.min, max };
+      last.why = `${last.why}; ${why}`;
+    } else policy.push({ rows: { min, max }, mathSchedule: schedule, why });
+  });
+  return policy;
+}

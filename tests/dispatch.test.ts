@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, DISPATCH_POLICY } from '../dsl/catalogue.ts';
-import { dispatchRules } from '../dsl/dispatch.ts';
+import { dispatchRules, policyFromTuning } from '../dsl/dispatch.ts';
 import { dslErrorMessages } from '../dsl/errors.ts';
 
 const messages = (f: () => unknown): string[] => {
@@ -40,5 +40,39 @@ describe('dispatch rules', () => {
     expect(messages(() => dispatchRules(onlySplitN, DISPATCH_POLICY))).toContain(
       'dispatch > bf16 > seesaw: no catalogue variant has this schedule for bf16',
     );
+  });
+});
+
+describe('routing from a tuning table', () => {
+  const table = (rows: Record<number, [number, number]>) => ({
+    gpu: 'H',
+    variants: {
+      sn: { mathSchedule: 'split-n', 'schedule.fixedOverheadBlocks': 5 },
+      ss: { mathSchedule: 'seesaw', 'schedule.fixedOverheadBlocks': 5 },
+      ss8: { mathSchedule: 'seesaw', 'schedule.fixedOverheadBlocks': 8 },
+    },
+    entries: Object.entries(rows).map(([r, [sn, ss]]) => ({
+      bucket: { dtype: 'bf16', rows: Number(r) },
+      best: { variantId: 'ss8', us: Math.min(sn, ss) / 2 },
+      runnersUp: [
+        { variantId: 'sn', us: sn },
+        { variantId: 'ss', us: ss },
+      ],
+    })),
+  });
+
+  it('gives the seesaw the buckets where it wins beyond the margin, split-n the rest, covering every row count', () => {
+    const p = policyFromTuning(table({ 16: [100, 99.5], 32: [100, 97], 64: [100, 95], 256: [100, 88] }), 5, DISPATCH_POLICY);
+    expect(p.map((x) => [x.rows.min, x.rows.max, x.mathSchedule])).toEqual([
+      [1, 16, 'split-n'],
+      [17, 1 << 20, 'seesaw'],
+    ]);
+    expect(p[1]!.why).toContain('at 32 rows the seesaw is 3.1 % faster');
+    // Variants of another split-KV fixed cost (ss8) never decide: one dispatcher shares one schedule.
+    expect(dispatchRules(CATALOGUE, p).find((r) => r.rows.min === 17)!.variantId).toMatch(/_c2ss$/);
+  });
+
+  it('falls back when the table has no comparable times', () => {
+    expect(policyFromTuning({ gpu: 'H', variants: {}, entries: [] }, 5, DISPATCH_POLICY)).toEqual(DISPATCH_POLICY);
   });
 });

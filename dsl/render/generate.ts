@@ -2,11 +2,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.ts';
-import { CATALOGUE, DISPATCH_POLICY } from '../catalogue.ts';
+import { CATALOGUE } from '../catalogue.ts';
 import { lowerMlaDecode } from '../kernels/mlaDecode.ts';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
 import { DISPATCH_ID, dispatchRules } from '../dispatch.ts';
 import { renderDispatch } from './dispatch.ts';
+import { dispatchPolicy } from './dispatchPolicy.ts';
 import { renderManifest } from './manifest.ts';
 import { renderVariant } from './render.ts';
 
@@ -22,8 +23,10 @@ export function renderCatalogue(): GeneratedTree {
   const plans = CATALOGUE.map(lowerMlaDecode);
   const files = new Map<string, string>();
   for (const plan of plans) for (const f of renderVariant(plan)) files.set(`${plan.variantId}/${f.path}`, f.text);
-  for (const f of renderDispatch(plans)) files.set(`${DISPATCH_ID}/${f.path}`, f.text);
-  files.set('manifest.ts', renderManifest(plans, dispatchRules(CATALOGUE, DISPATCH_POLICY)));
+  const routing = dispatchPolicy();
+  const rules = dispatchRules(CATALOGUE, routing.policy);
+  for (const f of renderDispatch(plans, rules, routing.source)) files.set(`${DISPATCH_ID}/${f.path}`, f.text);
+  files.set('manifest.ts', renderManifest(plans, rules));
   return { plans, files };
 }
 

@@ -1,0 +1,29 @@
+// Where the dispatcher's routing comes from: the tuning table in generated/tuning/ (written by
+// `mlagen tune`) when there is one — or the one MLAGEN_TUNING names, by GPU slug — else the
+// catalogue's DISPATCH_POLICY.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CATALOGUE, DISPATCH_POLICY } from '../catalogue.ts';
+import type { DispatchPolicy, TuningEvidence } from '../dispatch.ts';
+import { policyFromTuning } from '../dispatch.ts';
+import { REPO_ROOT } from './repoRoot.ts';
+
+export interface RoutingSource {
+  policy: DispatchPolicy[];
+  /** Where it came from, for the generated banner. */
+  source: string;
+}
+
+export function dispatchPolicy(root = REPO_ROOT, wanted = process.env.MLAGEN_TUNING): RoutingSource {
+  const dir = join(root, 'generated', 'tuning');
+  const tables = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  const pick = wanted ? tables.filter((f) => f === `${wanted}.json`) : tables;
+  if (pick.length !== 1) {
+    const why = pick.length === 0 ? 'no tuning table' : `${pick.length} tuning tables (set MLAGEN_TUNING to a GPU slug)`;
+    return { policy: [...DISPATCH_POLICY], source: `dsl/catalogue.ts DISPATCH_POLICY (${why})` };
+  }
+  const table = JSON.parse(readFileSync(join(dir, pick[0]!), 'utf8')) as TuningEvidence;
+  const fixedCosts = new Set(CATALOGUE.map((c) => c.schedule.fixedOverheadBlocks));
+  const fixedCost = [...fixedCosts][0]!;
+  return { policy: policyFromTuning(table, fixedCost, DISPATCH_POLICY), source: `generated/tuning/${pick[0]} (${table.gpu})` };
+}
