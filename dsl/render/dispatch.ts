@@ -46,6 +46,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     ...routed.map((p) => ({ name: p.variantId, source: `variants/${p.variantId}.cu`, ptxasReport: true })),
     { name: 'dispatch', source: 'dispatch.cu', ptxasReport: false },
     { name: 'harness', source: 'harness.cu', ptxasReport: false },
+    { name: 'harness_main', source: 'harness_main.cu', ptxasReport: false },
   ];
   const libObjects = [...routed.map((p) => p.variantId), 'dispatch'];
   const buildJson = {
@@ -58,7 +59,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     objects,
     links: [
       { name: 'libmlagen', kind: 'shared', objects: libObjects, libs: [] },
-      { name: 'harness', kind: 'executable', objects: ['harness', ...libObjects], libs: ['-ldl'] },
+      { name: 'harness', kind: 'executable', objects: ['harness_main', 'harness', ...libObjects], libs: ['-ldl'] },
     ],
   };
   return [
@@ -66,6 +67,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     { path: 'dispatch.cu', text: renderTemplate('dispatch/dispatch.cu.hbs', context) },
     ...routed.map(shim),
     { path: 'harness.cu', text: renderTemplate('harness/harness.cu.hbs', context) },
+    { path: 'harness_main.cu', text: renderTemplate('harness/harness_main.cu.hbs', context) },
     { path: 'routes.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, source, rules })), null, 2)}\n` },
     { path: 'build.json', text: `${JSON.stringify(buildJson, null, 2)}\n` },
   ];

@@ -57,16 +57,18 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     objects: [
       { name: 'decode', source: 'decode.cu', ptxasReport: true },
       { name: 'harness', source: 'harness.cu', ptxasReport: false },
+      { name: 'harness_main', source: 'harness_main.cu', ptxasReport: false },
     ],
     links: [
       { name: 'libmlagen', kind: 'shared', objects: ['decode'], libs: [] },
-      { name: 'harness', kind: 'executable', objects: ['harness', 'decode'], libs: ['-ldl'] },
+      { name: 'harness', kind: 'executable', objects: ['harness_main', 'harness', 'decode'], libs: ['-ldl'] },
     ],
   };
   return [
     { path: 'mlagen.h', text: renderTemplate('kernels/mlagen.h.hbs', context) },
     { path: 'decode.cu', text: renderTemplate('kernels/decode.cu.hbs', context) },
     { path: 'harness.cu', text: renderTemplate('harness/harness.cu.hbs', context) },
+    { path: 'harness_main.cu', text: renderTemplate('harness/harness_main.cu.hbs', context) },
     { path: 'plan.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, ...plan })), null, 2)}\n` },
     { path: 'build.json', text: `${JSON.stringify(buildJson, null, 2)}\n` },
   ];

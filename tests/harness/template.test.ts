@@ -1,30 +1,32 @@
-// The harness template reads three fields of the render context and nothing else.
+// The harness templates read three fields of the render context and nothing else; the program part
+// carries no plan hash, so its object stays cached across DSL edits.
 import { describe, expect, it } from 'vitest';
 
 import { renderTemplate } from '../../dsl/render/handlebars.ts';
 
-describe('templates/harness/harness.cu.hbs', () => {
-  const text = renderTemplate('harness/harness.cu.hbs', {
-    banner: '// BANNER LINE',
-    variantId: 'mla_test_variant',
-    dtypeList: 'bf16',
+const context = { banner: '// BANNER LINE', variantId: 'mla_test_variant', dtypeList: 'bf16' };
+
+describe('templates/harness', () => {
+  const variant = renderTemplate('harness/harness.cu.hbs', context);
+  const program = renderTemplate('harness/harness_main.cu.hbs', context);
+
+  it('harness.cu names the variant and its dtypes under the banner (strict mode)', () => {
+    expect(variant.startsWith('// BANNER LINE\n')).toBe(true);
+    expect(variant).toContain('extern const char* const mlagen_harness_variant_id = "mla_test_variant";');
+    expect(variant).toContain('extern const char* const mlagen_harness_built_dtypes = "bf16";');
+    expect(variant).not.toMatch(/\{\{|\}\}|#include/);
   });
 
-  it('renders with only banner, variantId and dtypeList (strict mode)', () => {
-    expect(text.startsWith('// BANNER LINE\n')).toBe(true);
-    expect(text).toContain('constexpr char kVariantId[] = "mla_test_variant";');
-    expect(text).toContain('constexpr char kBuiltDtypes[] = "bf16";');
-    expect(text).not.toMatch(/\{\{|\}\}/);
-  });
-
-  it('includes the generated header before the harness and wires all six ABI entry points', () => {
-    expect(text.indexOf('#include "mlagen.h"')).toBeLessThan(text.indexOf('#include "mlagen/harness/modes.cuh"'));
+  it('harness_main.cu wires all six ABI entry points without the generated header or the banner', () => {
+    expect(program).not.toContain('BANNER');
+    expect(program).not.toContain('#include "mlagen.h"');
+    expect(program.indexOf('#include "mlagen/entry_points.h"')).toBeLessThan(program.indexOf('#include "mlagen/harness/modes.cuh"'));
     for (const fn of ['variant_id', 'last_error', 'num_sm_parts', 'workspace_bytes', 'get_metadata', 'decode'])
-      expect(text).toContain(`lib.${fn} = &mlagen_${fn};`);
+      expect(program).toContain(`lib.${fn} = &mlagen_${fn};`);
   });
 
   it('accepts a list of dtypes as an array too', () => {
     const t = renderTemplate('harness/harness.cu.hbs', { banner: '', variantId: 'v', dtypeList: ['bf16', 'fp16'] });
-    expect(t).toContain('kBuiltDtypes[] = "bf16,fp16";');
+    expect(t).toContain('mlagen_harness_built_dtypes = "bf16,fp16";');
   });
 });
