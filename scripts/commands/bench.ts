@@ -11,10 +11,10 @@ import { Command, Option } from 'commander';
 
 import { anchorFor, loadAnchor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
 import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
-import { hasHopperGpu, noGpuReason } from '../harness/gpu.ts';
+import { hasHopperGpu } from '../harness/gpu.ts';
 import { harnessBinary, repoRoot, variantDtype } from '../harness/paths.ts';
 import { runCases, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
-import { countsAsFailure, defaultIo, resolveVariants, withDtype, type HarnessCommandIo } from './check.ts';
+import { countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, withDtype, type HarnessCommandIo } from './check.ts';
 
 export const BENCH_EXIT = {
   ok: 0,
@@ -128,19 +128,11 @@ export async function runBenchCommand(
   io: HarnessCommandIo = defaultIo,
 ): Promise<number> {
   const root = opts.root ?? repoRoot();
-  if (!hasHopperGpu()) {
-    const reason = noGpuReason();
-    io.stderr(`mlagen bench: timing skipped: ${reason}\n`);
-    if (opts.json) io.stdout(`${JSON.stringify({ skipped: true, exitCode: BENCH_EXIT.noGpu, reason }, null, 2)}\n`);
-    return BENCH_EXIT.noGpu;
-  }
-  const fail = (message: string): number => {
-    io.stderr(`mlagen bench: ${message}\n`);
-    if (opts.json) io.stdout(`${JSON.stringify({ ok: false, exitCode: BENCH_EXIT.usage, error: message }, null, 2)}\n`);
-    return BENCH_EXIT.usage;
-  };
-  const { ids, error } = await resolveVariants(root, variant ? [variant] : [], false);
-  if (error) return fail(error.replace('mlagen check', 'mlagen bench'));
+  const exits = harnessVerbExits('bench', io, opts.json);
+  if (!hasHopperGpu()) return exits.noGpu('timing');
+  const fail = exits.usage;
+  const { ids, error } = await resolveVariants(root, variant ? [variant] : [], false, 'bench');
+  if (error) return fail(error);
   const id = ids[0]!;
   const binary = opts.harness ?? harnessBinary(root, id);
   if (!existsSync(binary)) return fail(`${binary} not found: run \`mlagen build ${id}\` first`);

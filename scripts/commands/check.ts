@@ -51,6 +51,29 @@ export interface CheckCommandOptions {
   root?: string;
 }
 
+/**
+ * How the GPU verbs (check, bench, check-schedule) end early: skipped for want of a Hopper GPU
+ * (exit 77), or a usage problem (exit 2); stderr gets the line, stdout the JSON when asked for.
+ */
+export function harnessVerbExits(verb: string, io: HarnessCommandIo, json: boolean | undefined) {
+  const out = (record: object) => {
+    if (json) io.stdout(`${JSON.stringify(record, null, 2)}\n`);
+  };
+  return {
+    noGpu(skipped: string): number {
+      const reason = noGpuReason();
+      io.stderr(`mlagen ${verb}: ${skipped} skipped: ${reason}\n`);
+      out({ skipped: true, exitCode: CHECK_EXIT.noGpu, reason });
+      return CHECK_EXIT.noGpu;
+    },
+    usage(message: string): number {
+      io.stderr(`mlagen ${verb}: ${message}\n`);
+      out({ ok: false, exitCode: CHECK_EXIT.usage, error: message });
+      return CHECK_EXIT.usage;
+    },
+  };
+}
+
 /** Statuses that make a run fail. `unsupported` fails only for matrix cases (see countsAsFailure). */
 const FAILING: ReadonlySet<CaseStatus> = new Set<CaseStatus>(['fail', 'crash', 'timeout', 'bad-args']);
 
@@ -64,6 +87,7 @@ export async function resolveVariants(
   root: string,
   named: readonly string[],
   all: boolean | undefined,
+  verb = 'check',
 ): Promise<{ ids: string[]; error?: string }> {
   if (named.length > 0) return { ids: [...named] };
   if (all) {
@@ -73,7 +97,7 @@ export async function resolveVariants(
   const first = await defaultVariantId(root);
   return first
     ? { ids: [first] }
-    : { ids: [], error: 'no variant given and generated/manifest.ts lists none: name one (`mlagen check <variant>`)' };
+    : { ids: [], error: `no variant given and generated/manifest.ts lists none: name one (\`mlagen ${verb} <variant>\`)` };
 }
 
 export function withDtype(cases: readonly HarnessCase[], dtype: Dtype | undefined): HarnessCase[] {
@@ -122,17 +146,9 @@ export async function runCheckCommand(
   io: HarnessCommandIo = defaultIo,
 ): Promise<number> {
   const root = opts.root ?? repoRoot();
-  if (!hasHopperGpu()) {
-    const reason = noGpuReason();
-    io.stderr(`mlagen check: validation skipped: ${reason}\n`);
-    if (opts.json) io.stdout(`${JSON.stringify({ skipped: true, exitCode: CHECK_EXIT.noGpu, reason }, null, 2)}\n`);
-    return CHECK_EXIT.noGpu;
-  }
-  const fail = (message: string): number => {
-    io.stderr(`mlagen check: ${message}\n`);
-    if (opts.json) io.stdout(`${JSON.stringify({ ok: false, exitCode: CHECK_EXIT.usage, error: message }, null, 2)}\n`);
-    return CHECK_EXIT.usage;
-  };
+  const exits = harnessVerbExits('check', io, opts.json);
+  if (!hasHopperGpu()) return exits.noGpu('validation');
+  const fail = exits.usage;
   const { ids, error } = await resolveVariants(root, variants, opts.allVariants);
   if (error) return fail(error);
   const cases = selectCases(opts.cases ?? 'all', opts.filter);

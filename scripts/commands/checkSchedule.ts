@@ -1,10 +1,10 @@
 // `mlagen check-schedule [variant]`: the device metadata kernel equals the TypeScript planner.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { hasHopperGpu, noGpuReason } from '../harness/gpu.ts';
+import { hasHopperGpu } from '../harness/gpu.ts';
 import { defaultVariantId, harnessBinary, repoRoot } from '../harness/paths.ts';
 import { checkDeviceSchedule } from '../harness/scheduleCheck.ts';
-import { CHECK_EXIT } from './check.ts';
+import { CHECK_EXIT, defaultIo, harnessVerbExits } from './check.ts';
 
 export function registerCheckSchedule(program: Command): void {
   program
@@ -15,17 +15,16 @@ export function registerCheckSchedule(program: Command): void {
     .option('--seed <n>', 'seed of the batches', '20261122')
     .option('--json', 'print the result as JSON')
     .action(async (variant: string | undefined, opts: { batches: string; seed: string; json?: boolean }) => {
+      const exits = harnessVerbExits('check-schedule', defaultIo, opts.json);
       if (!hasHopperGpu()) {
-        console.error(`mlagen check-schedule: skipped: ${noGpuReason()}`);
-        process.exitCode = CHECK_EXIT.noGpu;
+        process.exitCode = exits.noGpu('schedule check');
         return;
       }
       const root = repoRoot();
       const id = variant ?? (await defaultVariantId(root));
       const harness = id ? harnessBinary(root, id) : '';
       if (!id || !existsSync(harness)) {
-        console.error(`mlagen check-schedule: ${harness || 'no variant'} not built: run \`mlagen build\` first`);
-        process.exitCode = CHECK_EXIT.usage;
+        process.exitCode = exits.usage(`${harness || 'no variant'} not built: run \`mlagen build\` first`);
         return;
       }
       const r = await checkDeviceSchedule(harness, { batches: Number(opts.batches), seed: Number(opts.seed) });
