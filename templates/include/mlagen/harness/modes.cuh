@@ -175,21 +175,30 @@ inline void judge(const Comparison& c, const Args& a, const std::string& against
     reasons.push_back("lse rel error " + fmt(c.lse_max_rel) + " > " + fmt(a.tol_lse) + " vs " + against);
 }
 
+/**
+ * Starts the JSON of a check or bench run of problem p. False (with the JSON emitted) when the case's
+ * dtype is not one this library was built for: the runner counts that as a skip.
+ */
+inline bool open_case(const Build& build, const Library& lib, const DeviceInfo& dev, const char* mode, const Problem& p,
+                      JsonObject& o) {
+  context().case_info = case_json(p);
+  o = header(build, lib, &dev, mode);
+  o.obj("case", case_json(p));
+  if (dtype_built(build, p.dtype)) return true;
+  o.str("status", "dtype_not_built").boolean("pass", false);
+  o.str("error", std::string("this library was built for ") + json_string_array(build.dtypes) + ", not " + dtype_name(p.dtype));
+  emit(o);
+  return false;
+}
+
 // ---- check -------------------------------------------------------------------------------------
 
 inline int run_check(const Args& a, const Build& build, const Library& lib, const DeviceInfo& dev,
                      cudaStream_t stream) {
   Problem p = make_problem(a);
-  context().case_info = case_json(p);
-  JsonObject o = header(build, lib, &dev, "check");
-  o.obj("case", case_json(p));
+  JsonObject o;
+  if (!open_case(build, lib, dev, "check", p, o)) return kExitRan;
   std::vector<std::string> reasons;
-  if (!dtype_built(build, p.dtype)) {
-    o.str("status", "dtype_not_built").boolean("pass", false);
-    o.str("error", std::string("this library was built for ") + json_string_array(build.dtypes) + ", not " + dtype_name(p.dtype));
-    emit(o);
-    return kExitRan;
-  }
   const char* lib_id = lib.variant_id();
   if (!lib_id || build.variant != lib_id)
     reasons.push_back("harness built for " + build.variant + " but linked with " + (lib_id ? lib_id : "(null)"));
@@ -293,16 +302,9 @@ inline int run_check(const Args& a, const Build& build, const Library& lib, cons
 inline int run_bench(const Args& a, const Build& build, const Library& lib, const DeviceInfo& dev,
                      cudaStream_t stream) {
   Problem p = make_problem(a);
-  context().case_info = case_json(p);
-  JsonObject o = header(build, lib, &dev, "bench");
-  o.obj("case", case_json(p));
+  JsonObject o;
+  if (!open_case(build, lib, dev, "bench", p, o)) return kExitRan;
   std::vector<std::string> reasons;
-  if (!dtype_built(build, p.dtype)) {
-    o.str("status", "dtype_not_built").boolean("pass", false);
-    o.str("error", std::string("this library was built for ") + json_string_array(build.dtypes) + ", not " + dtype_name(p.dtype));
-    emit(o);
-    return kExitRan;
-  }
   log_line("bench %s: b=%d s_q=%d h_q=%d total_kv=%lld dtype=%s seed=%llu", build.variant.c_str(), p.b, p.s_q, p.h_q,
       static_cast<long long>(p.total_kv), dtype_name(p.dtype), static_cast<unsigned long long>(p.seed));
   DeviceTables t = upload_tables(p);
@@ -375,16 +377,7 @@ inline int run_bench(const Args& a, const Build& build, const Library& lib, cons
   sync_after(stream, "mlagen_decode (timed single call)");
   const Stats sm = summarize(us_many), s1 = summarize(us_one);
 
-  mlagen_sched_params sp{};
-  sp.seqlens = t.seqlens.ptr;
-  sp.batch = p.b;
-  sp.s_q = p.s_q;
-  sp.h_q = p.h_q;
-  sp.h_kv = p.h_kv;
-  sp.num_sm_parts = sched.num_sm_parts;
-  sp.tile_scheduler_metadata = sched.metadata.ptr;
-  sp.num_splits = sched.num_splits.ptr;
-  sp.stream = stream;
+  const mlagen_sched_params sp = sched_params(p, t, sched, stream);
   const double metadata_us = median_us(stream, 20, [&]() { (void)lib.get_metadata(&sp); });
   sync_after(stream, "mlagen_get_metadata (timed)");
   if (many.exec) MLAGEN_CUDA_CHECK(cudaGraphExecDestroy(many.exec));

@@ -375,6 +375,21 @@ struct Schedule {
 };
 
 /** Returns MLAGEN_OK or the library's status (the caller reports it). */
+/** The metadata call's arguments for problem p and the schedule buffers of s. */
+inline mlagen_sched_params sched_params(const Problem& p, const DeviceTables& t, const Schedule& s, cudaStream_t stream) {
+  mlagen_sched_params sp{};
+  sp.seqlens = t.seqlens.ptr;
+  sp.batch = p.b;
+  sp.s_q = p.s_q;
+  sp.h_q = p.h_q;
+  sp.h_kv = p.h_kv;
+  sp.num_sm_parts = s.num_sm_parts;
+  sp.tile_scheduler_metadata = s.metadata.ptr;
+  sp.num_splits = s.num_splits.ptr;
+  sp.stream = stream;
+  return sp;
+}
+
 inline mlagen_status make_schedule(const Library& lib, const Problem& p, const DeviceTables& t, int num_sms,
                                    Schedule& s, cudaStream_t stream) {
   s.num_sms = num_sms;
@@ -387,16 +402,7 @@ inline mlagen_status make_schedule(const Library& lib, const Problem& p, const D
   s.workspace_bytes = lib.workspace_bytes(p.b, p.s_q, p.h_q, p.h_kv, s.num_sm_parts);
   s.workspace.alloc(s.workspace_bytes);
   if (s.workspace_bytes) MLAGEN_CUDA_CHECK(cudaMemsetAsync(s.workspace.ptr, 0xFF, s.workspace_bytes, stream));  // NaN
-  mlagen_sched_params sp{};
-  sp.seqlens = t.seqlens.ptr;
-  sp.batch = p.b;
-  sp.s_q = p.s_q;
-  sp.h_q = p.h_q;
-  sp.h_kv = p.h_kv;
-  sp.num_sm_parts = s.num_sm_parts;
-  sp.tile_scheduler_metadata = s.metadata.ptr;
-  sp.num_splits = s.num_splits.ptr;
-  sp.stream = stream;
+  const mlagen_sched_params sp = sched_params(p, t, s, stream);
   mlagen_status st = lib.get_metadata(&sp);
   MLAGEN_CUDA_CHECK(cudaGetLastError());
   return st;
