@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "mlagen/abi.h"
+#include "mlagen/tile.cuh"
 
 // Where the split partials live in the workspace (docs/CONTRACTS.md):
 //   o_accum   float[batch + num_sm_parts][s_q*h_q][dv]
@@ -86,32 +87,16 @@ struct LogSumExp {
   }
 };
 
+// Four results as 16-bit values: one 8-byte store when the row is 8-byte aligned, else four 2-byte stores.
 template <typename OutT>
-__device__ __forceinline__ void store4(OutT* dst, float4 v, bool vectorised);
-
-template <>
-__device__ __forceinline__ void store4<__nv_bfloat16>(__nv_bfloat16* dst, float4 v, bool vectorised) {
-  const __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
+__device__ __forceinline__ void store4(OutT* dst, float4 v, bool vectorised) {
+  const uint32_t lo = mlagen::pack2<OutT>(v.x, v.y), hi = mlagen::pack2<OutT>(v.z, v.w);
   if (vectorised) {
-    uint2 packed;
-    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
-    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
-    *reinterpret_cast<uint2*>(dst) = packed;
+    *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
   } else {
-    dst[0] = lo.x, dst[1] = lo.y, dst[2] = hi.x, dst[3] = hi.y;
-  }
-}
-
-template <>
-__device__ __forceinline__ void store4<__half>(__half* dst, float4 v, bool vectorised) {
-  const __half2 lo = __floats2half2_rn(v.x, v.y), hi = __floats2half2_rn(v.z, v.w);
-  if (vectorised) {
-    uint2 packed;
-    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
-    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
-    *reinterpret_cast<uint2*>(dst) = packed;
-  } else {
-    dst[0] = lo.x, dst[1] = lo.y, dst[2] = hi.x, dst[3] = hi.y;
+    uint16_t* d = reinterpret_cast<uint16_t*>(dst);
+    d[0] = static_cast<uint16_t>(lo), d[1] = static_cast<uint16_t>(lo >> 16);
+    d[2] = static_cast<uint16_t>(hi), d[3] = static_cast<uint16_t>(hi >> 16);
   }
 }
 
