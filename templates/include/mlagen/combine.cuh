@@ -94,9 +94,9 @@ __device__ __forceinline__ void store4(OutT* dst, float4 v, bool vectorised) {
   if (vectorised) {
     *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
   } else {
-    uint16_t* d = reinterpret_cast<uint16_t*>(dst);
-    d[0] = static_cast<uint16_t>(lo), d[1] = static_cast<uint16_t>(lo >> 16);
-    d[2] = static_cast<uint16_t>(hi), d[3] = static_cast<uint16_t>(hi >> 16);
+    const OutT* l = reinterpret_cast<const OutT*>(&lo);
+    const OutT* h = reinterpret_cast<const OutT*>(&hi);
+    dst[0] = l[0], dst[1] = l[1], dst[2] = h[0], dst[3] = h[1];
   }
 }
 
