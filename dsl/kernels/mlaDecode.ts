@@ -256,7 +256,6 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
-        constant('KV_ROW_BOX_TX_BYTES', kvBox.bytes * (p.dQk / kvTile.blockCols), 'bytes one row of boxes delivers: KV_COL_BLOCKS boxes', 'KV_BOX_BYTES * KV_COL_BLOCKS'),
         constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'L2 policy of the K/V loads: 1 evict_first, 0 evict_last (every m-block CTA re-reads K/V)'),
       ],
       arrays: [],
@@ -272,6 +271,12 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       arrays: [
         { name: 'KV_PART_FIRST_BLOCK', type: 'int', values: parts.map((x) => x.firstBlock), why: 'first column block of each part' },
         { name: 'KV_PART_END_BLOCK', type: 'int', values: parts.map((x) => x.endBlock), why: 'one past the last column block of each part' },
+        {
+          name: 'KV_PART_ROW_TX_BYTES',
+          type: 'int',
+          values: parts.map((x) => (x.endBlock - x.firstBlock) * kvBox.bytes),
+          why: 'bytes one row of boxes of each part delivers: its column blocks x KV_BOX_BYTES',
+        },
       ],
     },
     {
