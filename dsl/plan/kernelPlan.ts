@@ -1,6 +1,7 @@
 // The KernelPlan: a plain, serializable description of one variant that templates read.
 // All arithmetic is done before it is built; templates only loop and print.
 import { createHash } from 'node:crypto';
+import type { MlaDecodeConfig } from '../kernels/mlaDecode.ts';
 import type { MBarrier, NamedBarrier } from '../sm90/mbarrier.ts';
 import type { WarpgroupRole } from '../sm90/roles.ts';
 import type { TmaBox } from '../sm90/tma.ts';
@@ -47,7 +48,7 @@ export interface KernelPlan {
   variantId: string;
   kernelName: string;
   /** The DSL config that produced the plan, for the banner. */
-  config: unknown;
+  config: MlaDecodeConfig;
   types: { q: string; kv: string; out: string; qAbi: string; kvAbi: string; outAbi: string };
   sections: PlanSection[];
   wgmma: (WgmmaShape & WgmmaWrapper & { dslPath: string })[];

@@ -23,11 +23,7 @@ export interface ManifestEntry {
 }
 
 export function manifestEntry(plan: KernelPlan, rules: readonly DispatchRule[] = []): ManifestEntry {
-  const cfg = plan.config as {
-    problem: { qDtype: string; kvDtype: string; pageSize: number; hQ: { min: number; max: number }; sQ: { min: number; max: number } };
-    tile: { blockM: number; blockN: number };
-    kvStages: number;
-  };
+  const cfg = plan.config;
   return {
     id: plan.variantId,
     kernel: plan.kernelName,

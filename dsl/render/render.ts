@@ -42,10 +42,10 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     wgmmaFn: Object.fromEntries(plan.wgmma.map((w) => [w.name, w.fn])),
     tmaDtype: TMA_DTYPE[plan.types.kv],
     kvSwizzleEnum: kv.swizzleEnum,
-    dtypeList: (plan.config as { problem: { qDtype: string } }).problem.qDtype,
-    seesaw: (plan.config as { mathSchedule: string }).mathSchedule === 'seesaw',
-    seesawSecondQk: (plan.config as { seesawSecondQk: string }).seesawSecondQk,
-    seesawEarlyQk: (plan.config as { seesawSecondQk: string }).seesawSecondQk === 'early',
+    dtypeList: plan.config.problem.qDtype,
+    seesaw: plan.config.mathSchedule === 'seesaw',
+    seesawSecondQk: plan.config.seesawSecondQk,
+    seesawEarlyQk: plan.config.seesawSecondQk === 'early',
   };
   const buildJson = {
     variantId: plan.variantId,

@@ -22,7 +22,7 @@ const table = (rows: (string | number)[][]): string => {
 };
 
 export function explainText(plan: KernelPlan): string {
-  const cfg = plan.config as MlaDecodeConfig;
+  const cfg = plan.config;
   const r = plan.resources;
   const out: string[] = [];
   out.push(`${plan.variantId}  (plan ${planHash(plan)})`);
