@@ -50,9 +50,10 @@ __device__ __forceinline__ void fence_proxy_async_shared() {
 
 // bar.sync / bar.arrive are .aligned: every thread of the warp must execute the same instruction, so
 // each wrapper first reconverges the warp (a lane-divergent store or arrive may precede it).
-// Not inlined: every warpgroup then meets a named barrier at the same instruction, even when the
-// seesaw's consumers reach it from different code; compute-sanitizer's synccheck reports barriers
-// reached from different instructions as divergence.
+// Not inlined, so every warpgroup meets a named barrier at the same instruction even when the
+// seesaw's consumers reach it from different code. Tried against synccheck's "divergent thread(s)
+// in block" report on the seesaw, which it did not remove (docs/perf/2026-11-22-validation.md); kept
+// because the validated kernels were built with it.
 static __device__ __noinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
   __syncwarp();
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
