@@ -374,7 +374,6 @@ struct Schedule {
   size_t workspace_bytes = 0;
 };
 
-/** Returns MLAGEN_OK or the library's status (the caller reports it). */
 /** The metadata call's arguments for problem p and the schedule buffers of s. */
 inline mlagen_sched_params sched_params(const Problem& p, const DeviceTables& t, const Schedule& s, cudaStream_t stream) {
   mlagen_sched_params sp{};
