@@ -47,6 +47,18 @@ export interface MlaDecodeConfig {
    * time to land.
    */
   seesawSecondQk: 'early' | 'late';
+  /**
+   * seesaw only: how a consumer hands its row statistics and its P tile to the other. 'sync': both
+   * meet at a bar.sync; 'arrive': the writer arrives (bar.arrive) and runs on, only the reader waits,
+   * so the writer is never held by the reader's own TMA waits.
+   */
+  seesawHandoff: 'sync' | 'arrive';
+  /**
+   * seesaw only: the order S = Q K^T walks a stage's parts (L, R), which is also the order the
+   * producer refills them. 'columns': left to right; 'arrival': the order the previous pair
+   * releases them (stage 1's R before its L).
+   */
+  qkOrder: 'columns' | 'arrival';
   /** setmaxnreg budgets. */
   registers: { producer: number; consumer: number };
   schedule: SplitKvSchedule;
@@ -63,6 +75,9 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   mathSchedule: 'split-n',
   // Measured: 'early' 1132 us vs 'late' 1210 us on b128 s_q2 sk8192 h_q128 (docs/perf/kernel-versions.md).
   seesawSecondQk: 'early',
+  // Measured (docs/perf/kernel-versions.md v6): 'arrive' and 'arrival' 3-8 % faster at 128-256 rows.
+  seesawHandoff: 'arrive',
+  qkOrder: 'arrival',
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
   // The tuner measured evict_last faster than evict_first on every case: K/V is re-read by each m-block CTA.
@@ -91,7 +106,11 @@ export function variantId(c: MlaDecodeConfig): string {
   if (c.schedule.fixedOverheadBlocks !== d.schedule.fixedOverheadBlocks) parts.push(`fo${c.schedule.fixedOverheadBlocks}`);
   if (c.registers.producer !== d.registers.producer || c.registers.consumer !== d.registers.consumer)
     parts.push(`r${c.registers.producer}x${c.registers.consumer}`);
-  if (c.mathSchedule === 'seesaw' && c.seesawSecondQk !== d.seesawSecondQk) parts.push(`qk${c.seesawSecondQk[0]}`);
+  if (c.mathSchedule === 'seesaw') {
+    if (c.seesawSecondQk !== d.seesawSecondQk) parts.push(`qk${c.seesawSecondQk[0]}`);
+    if (c.seesawHandoff !== d.seesawHandoff) parts.push(`h${c.seesawHandoff[0]}`);
+    if (c.qkOrder !== d.qkOrder) parts.push(`o${c.qkOrder[0]}`);
+  }
   if (c.l2Hint !== d.l2Hint) parts.push(c.l2Hint === 'evict_first' ? 'l2f' : 'l2l');
   return parts.join('_');
 }
@@ -108,6 +127,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
   c.require(['early', 'late'].includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of 'early', 'late'`);
+  c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
+  c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
   c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
@@ -169,15 +190,23 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''} + ~40 for addressing`,
   );
 
-  // seesaw: part L (consumer 0's V columns) and part R (consumer 1's V columns + RoPE) are refilled separately.
+  // seesaw: a stage is refilled in parts, each as soon as its last reader is done with it.
   const lBlocks = pvN / kvTile.blockCols;
   const colBlocks = p.dQk / kvTile.blockCols;
+  // Part L: consumer 0's V columns; part R: consumer 1's V columns and the RoPE columns.
   const parts: PipelinePart[] = seesaw
     ? [
         { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
         { name: 'R', firstBlock: lBlocks, endBlock: colBlocks, consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
       ]
     : [{ name: 'all', firstBlock: 0, endBlock: colBlocks, consumerArrivals: consumerThreads / 32, readers: 'every consumer warp' }];
+  // The order S = Q K^T walks each stage's parts (and the producer refills them): stage 0 belongs to
+  // consumer 0, stage 1 to consumer 1. 'arrival' follows the release order of the previous pair.
+  const partOrder: number[][] = Array.from({ length: cfg.kvStages }, (_, stage) =>
+    seesaw && cfg.qkOrder === 'arrival'
+      ? (stage === 0 ? [0, 1] : [1, 0])
+      : parts.map((_, i) => i),
+  );
   const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, parts };
   validatePipeline(pipeline, c.at('pipeline'));
   const mbarriers = pipelineBarriers(pipeline);
@@ -256,6 +285,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
+        constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
         constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'L2 policy of the K/V loads: 1 evict_first, 0 evict_last (every m-block CTA re-reads K/V)'),
       ],
       arrays: [],
@@ -267,8 +297,19 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_PARTS', parts.length, `parts a stage is released in: ${parts.map((x) => x.name).join(', ')}`),
         constant('KV_FULL_ARRIVALS', 1, 'the producer arms each part of a stage once'),
         constant('KV_EMPTY_ARRIVALS', parts[0]!.consumerArrivals, `one arrival per warp of the part's last reader`),
+        ...(seesaw
+          ? [
+              constant('QK_GROUPS', parts.length, 'wgmma commit groups of one S = Q K^T: one per part, each after its wait', 'KV_PARTS'),
+            ]
+          : []),
       ],
       arrays: [
+        {
+          name: 'KV_PART_ORDER',
+          type: 'int',
+          values: partOrder.flat(),
+          why: `[stage][i]: the part S = Q K^T takes i-th on each stage, and the order the producer refills them (qkOrder '${cfg.qkOrder}')`,
+        },
         { name: 'KV_PART_FIRST_BLOCK', type: 'int', values: parts.map((x) => x.firstBlock), why: 'first column block of each part' },
         { name: 'KV_PART_END_BLOCK', type: 'int', values: parts.map((x) => x.endBlock), why: 'one past the last column block of each part' },
         {
@@ -297,7 +338,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         seesaw
           ? constant('QK_N', qkN, "the step owner computes all of the step's keys", 'BLOCK_N')
           : constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
-        constant('QK_K_STEPS_L', (parts[0]!.endBlock * kvTile.blockCols) / k, 'k-steps over the first part, issued before the next part has landed'),
+        constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
         constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
         constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
         seesaw
@@ -367,8 +408,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       namedBarriers: named.length,
       mbarriers: mbarriers.reduce((n, b) => n + b.count, 0),
     },
-    build: { allowSpills: cfg.allowSpills, allowLocalMemory: cfg.allowSpills, nvccFlags: ['-std=c++17', '-O3'] },
+    build: { allowSpills: cfg.allowSpills, allowLocalMemory: cfg.allowSpills, allowSerializedWgmma: false, nvccFlags: ['-std=c++17', '-O3'] },
   };
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+

@@ -59,7 +59,7 @@ export interface KernelPlan {
   roles: WarpgroupRole[];
   schedule: { blockN: number; fixedOverheadBlocks: number; blockM: number };
   resources: ResourceFigures;
-  build: { allowSpills: boolean; allowLocalMemory: boolean; nvccFlags: string[] };
+  build: { allowSpills: boolean; allowLocalMemory: boolean; allowSerializedWgmma: boolean; nvccFlags: string[] };
 }
 
 /** A short, stable content hash of the plan (the hash field itself excluded). */

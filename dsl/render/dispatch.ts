@@ -54,6 +54,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     planHash: hash,
     allowSpills: false,
     allowLocalMemory: false,
+    allowSerializedWgmma: false,
     includeDirs: ['templates/include'],
     nvccFlags: routed[0]!.build.nvccFlags,
     objects,

@@ -46,12 +46,15 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     seesaw: plan.config.mathSchedule === 'seesaw',
     seesawSecondQk: plan.config.seesawSecondQk,
     seesawEarlyQk: plan.config.seesawSecondQk === 'early',
+    seesawHandoff: plan.config.seesawHandoff,
+    seesawArriveHandoff: plan.config.seesawHandoff === 'arrive',
   };
   const buildJson = {
     variantId: plan.variantId,
     planHash: hash,
     allowSpills: plan.build.allowSpills,
     allowLocalMemory: plan.build.allowLocalMemory,
+    allowSerializedWgmma: plan.build.allowSerializedWgmma,
     includeDirs: ['templates/include'],
     nvccFlags: plan.build.nvccFlags,
     objects: [

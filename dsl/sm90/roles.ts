@@ -33,9 +33,13 @@ export function validateRoles(roles: readonly WarpgroupRole[], c: Checker): void
   });
   const threads = roleThreads(roles);
   c.require(threads <= SM90.maxThreadsPerBlock, 'threads', `${threads} > ${SM90.maxThreadsPerBlock} per block`);
+  // setmaxnreg only moves registers between the CTA's warps: the CTA keeps what it was launched with
+  // (the entry cap x threads), and a setmaxnreg.inc that needs more waits forever.
+  const held = entryRegisterCap(threads) * threads;
   c.require(
-    total <= SM90.registersPerSm,
+    total <= held,
     'registers',
-    `roles ask for ${total} registers (sum of warpgroups x 128 x maxRegisters) > ${SM90.registersPerSm} per SM`,
+    `roles ask for ${total} registers (sum of warpgroups x 128 x maxRegisters) > ${held} the CTA holds ` +
+      `(${entryRegisterCap(threads)} at entry x ${threads} threads); setmaxnreg.inc would wait forever`,
   );
 }

@@ -47,6 +47,7 @@ export interface VariantResourceReport extends ResourceReport {
   nvccVersion: string;
   allowSpills: boolean;
   allowLocalMemory: boolean;
+  allowSerializedWgmma: boolean;
   violations: ResourceViolation[];
 }
 
@@ -266,7 +267,11 @@ async function collectResult(plan: VariantPlan, outcomes: Map<string, JobOutcome
   let warnings: string[] = [];
   if (allReported && reportParts.length > 0) {
     const merged = mergeReports(reportParts);
-    const policy = { allowSpills: plan.spec.allowSpills, allowLocalMemory: plan.spec.allowLocalMemory };
+    const policy = {
+      allowSpills: plan.spec.allowSpills,
+      allowLocalMemory: plan.spec.allowLocalMemory,
+      allowSerializedWgmma: plan.spec.allowSerializedWgmma,
+    };
     const violations = checkResources(merged, policy, plan.specFile);
     errors.push(...violations.map((v) => v.message));
     warnings = ptxasWarnings(merged);

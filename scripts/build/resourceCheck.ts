@@ -1,15 +1,18 @@
-// Turns a variant's ptxas report into pass/fail: spills and local memory fail the build unless
-// the variant's build.json allows them, because either one quietly costs the kernel its speed.
+// Turns a variant's ptxas report into pass/fail: spills, local memory and serialized wgmma fail the
+// build unless the variant's build.json allows them, because each one quietly costs the kernel its speed.
 import type { FunctionResources, PtxasDiagnostic, ResourceReport } from './ptxas.ts';
+import { displayName } from './ptxas.ts';
 
 export interface ResourcePolicy {
   allowSpills: boolean;
   allowLocalMemory: boolean;
+  /** ptxas made every wgmma wait for the one before (C75xx "wgmma.mma_async instructions are serialized"). */
+  allowSerializedWgmma?: boolean;
 }
 
 export interface ResourceViolation {
   function: string;
-  kind: 'spills' | 'local-memory';
+  kind: 'spills' | 'local-memory' | 'wgmma-serialized';
   message: string;
 }
 
@@ -54,6 +57,19 @@ export function checkResources(report: ResourceReport, policy: ResourcePolicy, s
         message:
           `${what} uses local memory: ${f.stackFrameBytes} B stack frame, ${f.cumulativeStackBytes} B cumulative stack ` +
           `(no spills: a local array or a non-inlined call). Set "allowLocalMemory": true in ${specFile} to accept this.`,
+      });
+    }
+  }
+  if (!policy.allowSerializedWgmma) {
+    for (const d of report.diagnostics.filter((x) => x.kind === 'wgmma-serialized')) {
+      const where = d.object ? ` in ${d.object}.o` : '';
+      const fn = d.function ? displayName(d.function) : 'a function';
+      violations.push({
+        function: d.function ?? '',
+        kind: 'wgmma-serialized',
+        message:
+          `${fn}${where}: ptxas serialized its wgmma.mma_async instructions (${d.code ?? 'no code'}: ${d.reason ?? d.message}); ` +
+          `every product then waits for the one before. Set "allowSerializedWgmma": true in ${specFile} to accept this.`,
       });
     }
   }

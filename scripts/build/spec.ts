@@ -26,6 +26,8 @@ export interface BuildSpec {
   variantId: string;
   allowSpills: boolean;
   allowLocalMemory: boolean;
+  /** Optional in build.json (default false): accept ptxas serializing the wgmma pipeline. */
+  allowSerializedWgmma: boolean;
   /** Relative to the repository root. */
   includeDirs: string[];
   nvccFlags: string[];
@@ -87,6 +89,7 @@ export function parseBuildSpec(raw: unknown, file: string): BuildSpec {
     variantId: str(obj, 'variantId', '$'),
     allowSpills: bool(obj, 'allowSpills', '$'),
     allowLocalMemory: bool(obj, 'allowLocalMemory', '$'),
+    allowSerializedWgmma: obj['allowSerializedWgmma'] === undefined ? false : bool(obj, 'allowSerializedWgmma', '$'),
     includeDirs: strings(obj, 'includeDirs', '$'),
     nvccFlags: strings(obj, 'nvccFlags', '$'),
     objects: records(obj, 'objects', '$').map((o, i) => ({

@@ -121,6 +121,18 @@ describe('checkResources', () => {
     expect(violations[0]!.message).toMatch(/kernel local_arr .* uses local memory: 384 B stack frame.*"allowLocalMemory": true in generated\/v1\/build.json/);
   });
 
+  it('fails a kernel whose wgmma ptxas serialized, naming the cause and the switch', () => {
+    const report = mergeReports([{ object: 'decode', report: fixture('wgmma') }]);
+    const violations = checkResources(report, strict, spec);
+    expect(violations.map((v) => [v.kind, v.function])).toEqual([['wgmma-serialized', '_Z9mma_touchPfmmi']]);
+    expect(violations[0]!.message).toBe(
+      'mma_touch in decode.o: ptxas serialized its wgmma.mma_async instructions (C7511: insufficient register resources ' +
+        'for the wgmma pipeline); every product then waits for the one before. ' +
+        'Set "allowSerializedWgmma": true in generated/v1/build.json to accept this.',
+    );
+    expect(checkResources(report, { ...strict, allowSerializedWgmma: true }, spec)).toEqual([]);
+  });
+
   it('judges each switch on its own', () => {
     const report = fixture('spill');
     expect(checkResources(report, { allowSpills: true, allowLocalMemory: false }, spec).map((v) => v.kind)).toEqual(['local-memory']);
@@ -130,7 +142,7 @@ describe('checkResources', () => {
 
   it('passes clean kernels and reports ptxas notes as warnings', () => {
     const report = mergeReports([{ object: 'decode', report: fixture('wgmma') }]);
-    expect(checkResources(report, strict, spec)).toEqual([]);
+    expect(checkResources(report, { ...strict, allowSerializedWgmma: true }, spec)).toEqual([]);
     expect(ptxasWarnings(report)).toEqual([
       "decode.o: ptxas info: (C7508) Potential Performance Loss: 'setmaxnreg' ignored; unable to determine register count at entry.",
       expect.stringContaining('(C7517) warpgroup.wait is injected'),

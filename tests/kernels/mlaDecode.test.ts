@@ -67,11 +67,14 @@ describe('mlaDecode lowering', () => {
   it('rejects register budgets setmaxnreg cannot take', () => {
     expect(rejection({ registers: { consumer: 250 } })).toEqual([
       'mlaDecode > registers > roles[0:consumer] > maxRegisters: setmaxnreg expects a multiple of 8 in 24..256, got 250',
-      'mlaDecode > registers > registers: roles ask for 69120 registers (sum of warpgroups x 128 x maxRegisters) > 65536 per SM',
+      'mlaDecode > registers > registers: roles ask for 69120 registers (sum of warpgroups x 128 x maxRegisters) > 64512 the CTA holds (168 at entry x 384 threads); setmaxnreg.inc would wait forever',
     ]);
-    expect(rejection({ registers: { consumer: 256, producer: 56 } })).toEqual([
-      'mlaDecode > registers > registers: roles ask for 72704 registers (sum of warpgroups x 128 x maxRegisters) > 65536 per SM',
+    // 65536 fit the SM, but the CTA was launched with 168 x 384 = 64512: the consumers' setmaxnreg.inc
+    // would wait forever (this hung on the H100 before the model knew it).
+    expect(rejection({ registers: { consumer: 232, producer: 48 } })).toEqual([
+      'mlaDecode > registers > registers: roles ask for 65536 registers (sum of warpgroups x 128 x maxRegisters) > 64512 the CTA holds (168 at entry x 384 threads); setmaxnreg.inc would wait forever',
     ]);
+    expect(rejection({ registers: { consumer: 240, producer: 24 } })).toEqual([]);
   });
 
   it('reports several problems at once', () => {

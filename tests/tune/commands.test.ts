@@ -85,6 +85,6 @@ describe('the tune and report commands', () => {
     const io = { stdout: (t: string) => void (out += t), stderr: () => {} };
     expect(await runTuneCommand({ dryRun: true, space: '{"params":{"registers":{"producer":[40,56],"consumer":[232,240]}},"replace":true}' }, fakeBackend(), io)).toBe(0);
     expect(out).toMatch(/^4 points; 1 candidates, 3 pruned/);
-    expect(out).toMatch(/pruned +mla_sm90_\S+_r56x240 .*\n +mlaDecode > registers.*65536/);
+    expect(out).toMatch(/pruned +mla_sm90_\S+_r56x240 .*\n +mlaDecode > registers.*64512 the CTA holds/);
   });
 });

@@ -69,7 +69,7 @@ describe('journal -> table', () => {
     expect(t.baseline).toBe(BASE);
     expect(t.ceilings).toEqual({ copyGbps: 3000, matmulTflops: 650 });
     expect(t.pruned.map((p) => p.variantId).every((id) => id.includes('_r56x240'))).toBe(true);
-    expect(t.pruned[0]!.reason).toMatch(/65536/);
+    expect(t.pruned[0]!.reason).toMatch(/64512 the CTA holds/);
     const candidates = records.filter((r) => r.type === 'candidate').map((r) => (r as { variantId: string }).variantId);
     expect(candidates).toHaveLength(6);
     expect(t.measured).toBe(6);

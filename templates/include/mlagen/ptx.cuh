@@ -59,6 +59,12 @@ static __device__ __noinline__ void named_barrier_sync(uint32_t id, uint32_t thr
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
 }
 
+/** Arrives on a named barrier without waiting: the writer's half of a one-way hand-off. */
+__device__ __forceinline__ void named_barrier_arrive(uint32_t id, uint32_t threads) {
+  __syncwarp();
+  asm volatile("bar.arrive %0, %1;" ::"r"(id), "r"(threads) : "memory");
+}
+
 // ---- TMA ----------------------------------------------------------------------------------------
 __device__ __forceinline__ void prefetch_tensormap(const void* tmap) {
   asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(tmap)) : "memory");
