@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'c5c798891e14',
+    planHash: 'bf4989ec7fe0',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'fc2e0b91e0a9',
+    planHash: '8770c426ef0b',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '9cc5eefbea11',
+    planHash: '594bfe3a3d88',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -65,7 +65,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 232024,
+    smemBytes: 231992,
     registerBudget: 64512,
     rows: {
       min: 33,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'e2d1d4bb6f45',
+    planHash: '625e5137a0cd',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -83,7 +83,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 232024,
+    smemBytes: 231992,
     registerBudget: 64512,
     rows: {
       min: 33,

@@ -42,9 +42,21 @@ export interface MlaDecodeConfig {
    */
   mathSchedule: 'split-n' | 'seesaw';
   /**
-   * seesaw only: the order S = Q K^T walks a stage's parts (L, R, X), which is also the order the
+   * seesaw only: when consumer 1 issues S_B = Q K_B^T. 'early': beside consumer 0's S_A (both products
+   * at once); 'late': after its P_A.V_AR, giving stage 1 (released last in the previous pair) more
+   * time to land.
+   */
+  seesawSecondQk: 'early' | 'late';
+  /**
+   * seesaw only: how a consumer hands its row statistics and its P tile to the other. 'sync': both
+   * meet at a bar.sync; 'arrive': the writer arrives (bar.arrive) and runs on, only the reader waits,
+   * so the writer is never held by the reader's own TMA waits.
+   */
+  seesawHandoff: 'sync' | 'arrive';
+  /**
+   * seesaw only: the order S = Q K^T walks a stage's parts (L, R), which is also the order the
    * producer refills them. 'columns': left to right; 'arrival': the order the previous pair
-   * releases them.
+   * releases them (stage 1's R before its L).
    */
   qkOrder: 'columns' | 'arrival';
   /** setmaxnreg budgets. */
@@ -61,7 +73,10 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   kvStages: 2,
   consumers: 2,
   mathSchedule: 'split-n',
-  // Measured (docs/perf/kernel-versions.md v6): 'arrival' 1-3 % faster at 128-256 rows.
+  // Measured: 'early' 1132 us vs 'late' 1210 us on b128 s_q2 sk8192 h_q128 (docs/perf/kernel-versions.md).
+  seesawSecondQk: 'early',
+  // Measured (docs/perf/kernel-versions.md v6): 'arrive' and 'arrival' 3-8 % faster at 128-256 rows.
+  seesawHandoff: 'arrive',
   qkOrder: 'arrival',
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
@@ -92,6 +107,8 @@ export function variantId(c: MlaDecodeConfig): string {
   if (c.registers.producer !== d.registers.producer || c.registers.consumer !== d.registers.consumer)
     parts.push(`r${c.registers.producer}x${c.registers.consumer}`);
   if (c.mathSchedule === 'seesaw') {
+    if (c.seesawSecondQk !== d.seesawSecondQk) parts.push(`qk${c.seesawSecondQk[0]}`);
+    if (c.seesawHandoff !== d.seesawHandoff) parts.push(`h${c.seesawHandoff[0]}`);
     if (c.qkOrder !== d.qkOrder) parts.push(`o${c.qkOrder[0]}`);
   }
   if (c.l2Hint !== d.l2Hint) parts.push(c.l2Hint === 'evict_first' ? 'l2f' : 'l2l');
@@ -109,6 +126,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const tc = c.at('tile');
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
+  c.require(['early', 'late'].includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of 'early', 'late'`);
+  c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
   c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
   c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
@@ -171,30 +190,22 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''} + ~40 for addressing`,
   );
 
-  // seesaw: a stage is refilled in parts, each as soon as its last reader is done with it:
-  //   L: consumer 0's V columns, R: consumer 1's V columns, X: the RoPE columns, read by S = Q K^T
-  //   alone. Stage 1's X box then carries P_B to consumer 0 (same 64 x 128 B swizzled layout as the
-  //   P tile), so both P tiles of a pair are in shared memory at once without another 8 KB.
+  // seesaw: a stage is refilled in parts, each as soon as its last reader is done with it.
   const lBlocks = pvN / kvTile.blockCols;
-  const vBlocks = p.dV / kvTile.blockCols;
   const colBlocks = p.dQk / kvTile.blockCols;
-  if (seesaw) {
-    c.require(colBlocks - vBlocks === 1, 'problem > dQk', `${p.dQk - p.dV} RoPE columns: the seesaw lends exactly one ${kvTile.blockCols}-column box of a stage to P`);
-    c.require(blockN === blockM && pTile.bytes === kvTile.blockBytes, 'tile', `blockN ${blockN} must equal blockM ${blockM}: a stage's RoPE box holds a P tile`);
-  }
+  // Part L: consumer 0's V columns; part R: consumer 1's V columns and the RoPE columns.
   const parts: PipelinePart[] = seesaw
     ? [
-        { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: 4, readers: "consumer 0 (its P.V on columns 0..dv/2; stage 1's P_B.V_BL)" },
-        { name: 'R', firstBlock: lBlocks, endBlock: vBlocks, consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
-        { name: 'X', firstBlock: vBlocks, endBlock: colBlocks, consumerArrivals: 4, readers: "the stage's owner (S = Q K^T); stage 1: consumer 0 (P_B in it)" },
+        { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
+        { name: 'R', firstBlock: lBlocks, endBlock: colBlocks, consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
       ]
     : [{ name: 'all', firstBlock: 0, endBlock: colBlocks, consumerArrivals: consumerThreads / 32, readers: 'every consumer warp' }];
   // The order S = Q K^T walks each stage's parts (and the producer refills them): stage 0 belongs to
-  // consumer 0, stage 1 to consumer 1. 'arrival' follows the release order of the previous pair:
-  // stage 0: X (after S_A), L (after P_A.V_AL), R (after P_A'.V_AR, last); stage 1: R (after P_B.V_BR),
-  // then L and X (after P_B.V_BL, last).
+  // consumer 0, stage 1 to consumer 1. 'arrival' follows the release order of the previous pair.
   const partOrder: number[][] = Array.from({ length: cfg.kvStages }, (_, stage) =>
-    seesaw && cfg.qkOrder === 'arrival' ? (stage === 0 ? [2, 0, 1] : [1, 0, 2]) : parts.map((_, i) => i),
+    seesaw && cfg.qkOrder === 'arrival'
+      ? (stage === 0 ? [0, 1] : [1, 0])
+      : parts.map((_, i) => i),
   );
   const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, parts };
   validatePipeline(pipeline, c.at('pipeline'));
@@ -289,7 +300,6 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         ...(seesaw
           ? [
               constant('QK_GROUPS', parts.length, 'wgmma commit groups of one S = Q K^T: one per part, each after its wait', 'KV_PARTS'),
-              constant('KV_X_BOX_OFFSET', vBlocks * kvTile.blockBytes, "byte offset of a stage's RoPE box, which carries P_B in stage 1", 'V_COL_BLOCKS * KV_COL_BLOCK_BYTES'),
             ]
           : []),
       ],

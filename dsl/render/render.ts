@@ -44,6 +44,10 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     kvSwizzleEnum: kv.swizzleEnum,
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
+    seesawSecondQk: plan.config.seesawSecondQk,
+    seesawEarlyQk: plan.config.seesawSecondQk === 'early',
+    seesawHandoff: plan.config.seesawHandoff,
+    seesawArriveHandoff: plan.config.seesawHandoff === 'arrive',
   };
   const buildJson = {
     variantId: plan.variantId,
