@@ -95,6 +95,22 @@ describe('mlaDecode lowering', () => {
     ]);
   });
 
+  it('rejects seesaw choices outside their sets, naming the field', () => {
+    expect(rejection({ mathSchedule: 'seesaw', seesawHandoff: 'barrier', qkOrder: 'random' })).toEqual([
+      "mlaDecode > seesawHandoff: 'barrier' is not one of 'sync', 'arrive'",
+      "mlaDecode > qkOrder: 'random' is not one of 'columns', 'arrival'",
+    ]);
+  });
+
+  it('lowers the seesaw with its parts in the order they are released', () => {
+    const arrays = (c: object) =>
+      Object.fromEntries(lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.arrays.map((x) => [x.name, x.values])));
+    // stage 0: L (consumer 0's P.V) then R; stage 1: R (consumer 1's P.V) then L.
+    expect(arrays({ mathSchedule: 'seesaw' })['KV_PART_ORDER']).toEqual([0, 1, 1, 0]);
+    expect(arrays({ mathSchedule: 'seesaw', qkOrder: 'columns' })['KV_PART_ORDER']).toEqual([0, 1, 0, 1]);
+    expect(arrays({})['KV_PART_ORDER']).toEqual([0, 0]);
+  });
+
   it('rejects unknown fields and wrong types in a user config', () => {
     expect(rejection({ tile: { blockK: 64 } })).toEqual([
       'mlaDecode > tile > blockK: unknown field (known: blockM, blockN)',
@@ -112,5 +128,10 @@ describe('variant ids', () => {
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_fo3_r24x240',
     );
     expect(id({ problem: { pageSize: 16 }, kvStages: 1, l2Hint: 'evict_first' })).toBe('mla_sm90_bf16_kvbf16_p16_m64n64_st1_c2sn_l2f');
+    // seesaw knobs appear only on seesaw variants, and only where they differ from the default.
+    expect(id({ mathSchedule: 'seesaw', seesawHandoff: 'sync', qkOrder: 'columns', seesawSecondQk: 'late' })).toBe(
+      'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qkl_hs_oc',
+    );
+    expect(id({ seesawHandoff: 'sync', qkOrder: 'columns' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
   });
 });
