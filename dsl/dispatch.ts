@@ -54,6 +54,8 @@ export interface TuningEvidence {
     bucket: { dtype: string; rows: number };
     best: { variantId: string; us: number };
     runnersUp: readonly { variantId: string; us: number }[];
+    /** The space's base config (us null when it did not time every case): kept even when it ranks below the runners-up. */
+    default?: { variantId: string; us: number | null };
   }[];
   /** Settings of every variant an entry names, by DSL path. */
   variants: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -81,7 +83,9 @@ export function policyFromTuning(
   const sums = new Map<number, { 'split-n': number; seesaw: number; both: number }>();
   for (const e of table.entries) {
     const times: Partial<Record<MlaDecodeConfig['mathSchedule'], number>> = {};
-    for (const t of [e.best, ...e.runnersUp]) {
+    // The runners-up stop at four; the default is listed apart, so a clear loser still counts.
+    const ranked = [e.best, ...e.runnersUp, ...(e.default && e.default.us !== null ? [{ variantId: e.default.variantId, us: e.default.us }] : [])];
+    for (const t of ranked) {
       const s = scheduleOf(t.variantId);
       if (s && times[s] === undefined) times[s] = t.us;
     }

@@ -72,6 +72,25 @@ describe('routing from a tuning table', () => {
     expect(dispatchRules(CATALOGUE, p).find((r) => r.rows.min === 17)!.variantId).toMatch(/_c2ss$/);
   });
 
+  it('reads the default of a bucket even when it ranks below the four runners-up', () => {
+    const t = {
+      gpu: 'H',
+      variants: { sn: { mathSchedule: 'split-n' }, ss: { mathSchedule: 'seesaw' }, x: { mathSchedule: 'seesaw', 'schedule.fixedOverheadBlocks': 8 } },
+      entries: [
+        {
+          bucket: { dtype: 'bf16', rows: 256 },
+          best: { variantId: 'ss', us: 80 },
+          runnersUp: [{ variantId: 'x', us: 81 }],
+          default: { variantId: 'sn', us: 100 },
+        },
+      ],
+    };
+    const p = policyFromTuning(t, 5, DISPATCH_POLICY);
+    expect(p).toHaveLength(1);
+    expect(p[0]!.mathSchedule).toBe('seesaw');
+    expect(p[0]!.why).toContain('at 256 rows the seesaw is 25.0 % faster');
+  });
+
   it('falls back when the table has no comparable times', () => {
     expect(policyFromTuning({ gpu: 'H', variants: {}, entries: [] }, 5, DISPATCH_POLICY)).toEqual(DISPATCH_POLICY);
   });
