@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { hasHopperGpu } from '../harness/gpu.ts';
-import { defaultVariantId, harnessBinary, repoRoot } from '../harness/paths.ts';
+import { defaultVariantId, harnessBinary, repoRoot, variantSchedule } from '../harness/paths.ts';
 import { checkDeviceSchedule } from '../harness/scheduleCheck.ts';
 import { CHECK_EXIT, defaultIo, harnessVerbExits } from './check.ts';
 
@@ -27,7 +27,11 @@ export function registerCheckSchedule(program: Command): void {
         process.exitCode = exits.usage(`${harness || 'no variant'} not built: run \`mlagen build\` first`);
         return;
       }
-      const r = await checkDeviceSchedule(harness, { batches: Number(opts.batches), seed: Number(opts.seed) });
+      const r = await checkDeviceSchedule(harness, {
+        batches: Number(opts.batches),
+        seed: Number(opts.seed),
+        schedule: variantSchedule(root, id),
+      });
       const ok = !r.error && r.mismatches.length === 0 && r.batches === Number(opts.batches);
       if (opts.json) console.log(JSON.stringify({ ok, variant: id, ...r }, null, 2));
       else {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { findRepoRoot } from '../../dsl/render/repoRoot.ts';
+import type { SplitKvSchedule } from '../../dsl/schedule/splitKv.ts';
 
 /** The checkout's root (the nearest folder above the working directory whose package.json is mlagen's). */
 export function repoRoot(start = process.cwd()): string {
@@ -45,6 +46,22 @@ export async function variantDtype(root: string, id: string): Promise<'bf16' | '
     q = new RegExp(`id\\s*:\\s*['"\`]${escaped}['"\`][^}]*?qDtype\\s*:\\s*['"\`](\\w+)`).exec(readFileSync(file, 'utf8'))?.[1];
   }
   return q === 'bf16' || q === 'fp16' ? q : undefined;
+}
+
+/**
+ * The split-KV schedule a variant was generated with (generated/<id>/plan.json); for the dispatcher,
+ * the one its routed variants share (the first route's). Undefined when neither file is there.
+ */
+export function variantSchedule(root: string, id: string): SplitKvSchedule | undefined {
+  const planOf = (v: string) => join(root, 'generated', v, 'plan.json');
+  let plan = planOf(id);
+  const routes = join(root, 'generated', id, 'routes.json');
+  if (!existsSync(plan) && existsSync(routes)) {
+    const first = (JSON.parse(readFileSync(routes, 'utf8')) as { rules?: { variantId?: string }[] }).rules?.[0]?.variantId;
+    if (first) plan = planOf(first);
+  }
+  if (!existsSync(plan)) return undefined;
+  return (JSON.parse(readFileSync(plan, 'utf8')) as { schedule?: SplitKvSchedule }).schedule;
 }
 
 /** The first variant of generated/manifest.ts, or undefined if there is none. */

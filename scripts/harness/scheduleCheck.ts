@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SplitKvSchedule } from '../../dsl/schedule/splitKv.ts';
 import { DEFAULT_SPLIT_KV_SCHEDULE, planSplitKv } from '../../dsl/schedule/splitKv.ts';
 import { prng } from './prng.ts';
 import { parseHarnessOutput, runHarness } from './runner.ts';
@@ -46,7 +47,7 @@ export function randomBatches(count: number, seed: number): number[][] {
 
 export async function checkDeviceSchedule(
   harness: string,
-  opts: { batches?: number; seed?: number; shapes?: ScheduleShape[] } = {},
+  opts: { batches?: number; seed?: number; shapes?: ScheduleShape[]; schedule?: SplitKvSchedule } = {},
 ): Promise<ScheduleCheckResult> {
   const shapes = opts.shapes ?? [
     { sQ: 1, hQ: 16 },
@@ -74,7 +75,8 @@ export async function checkDeviceSchedule(
         const seqlens = mine[i]!;
         const key = `s_q=${shape.sQ},h_q=${shape.hQ}`;
         result.numSmParts[key] = got.num_sm_parts;
-        const want = planSplitKv(seqlens, { schedule: DEFAULT_SPLIT_KV_SCHEDULE, numSmParts: got.num_sm_parts });
+        // The schedule the library was generated with (a tuned variant's split cost may differ from the default).
+        const want = planSplitKv(seqlens, { schedule: opts.schedule ?? DEFAULT_SPLIT_KV_SCHEDULE, numSmParts: got.num_sm_parts });
         const flat = got.tile_scheduler_metadata.flat();
         const bad = (what: string) => result.mismatches.push({ shape, batch: i, size: seqlens.length, what });
         if (got.status !== 'ok') bad(`status ${got.status}`);
