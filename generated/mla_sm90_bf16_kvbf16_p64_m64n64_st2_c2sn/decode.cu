@@ -259,6 +259,82 @@ __device__ __forceinline__ void load_q(const DecodeArgs& a, int b, int m_block, 
 }
 
 
+// ---- DSL: mlaDecode > roles[consumer]: the steps both schedules share ----
+// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all.
+struct Piece {
+  int seqlen, start, end, split;
+  bool no_split;
+};
+__device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq,
+                                          int begin_split) {
+  Piece p;
+  p.seqlen = a.seqlens[b];
+  p.start = b == begin_idx ? begin_seq : 0;
+  p.end = b == end_idx ? end_seq : p.seqlen;
+  p.split = b == begin_idx ? begin_split : 0;
+  p.no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
+  return p;
+}
+
+// Starts a request: its Q rows into shared memory (every wgmma of the previous request has retired),
+// and the keys [0, key_limit) each of this thread's rows sees (bottom-right causal mask).
+__device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
+                                            int row_base, int (&key_limit)[2]) {
+  load_q(a, b, m_block, q_smem, ctid);
+  mlagen::fence_proxy_async_shared();
+  mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int row = m_block * BLOCK_M + row_base + 8 * i;
+    key_limit[i] = a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
+  }
+}
+
+// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns the
+// quad-reduced row maxima; quad 0 also writes them to publish[publish_row + 8 i] when publish is given.
+__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
+                                             int quad, float (&row_max)[2], int publish_row, float* publish) {
+  row_max[0] = row_max[1] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < QK_N / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int i = e / 2;
+      const int key = key0 + 8 * j + 2 * quad + (e % 2);
+      const float v = key < key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
+      s[4 * j + e] = v;
+      row_max[i] = fmaxf(row_max[i], v);
+    }
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
+    if (publish && quad == 0) publish[publish_row + 8 * i] = row_max[i];
+  }
+}
+
+// O rows *= f (this thread's two rows).
+__device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[2]) {
+#pragma unroll
+  for (int j = 0; j < PV_N / 8; ++j) {
+    o[4 * j + 0] *= f[0];
+    o[4 * j + 1] *= f[0];
+    o[4 * j + 2] *= f[1];
+    o[4 * j + 3] *= f[1];
+  }
+}
+
+// O[:, consumer wg's PV_N columns] += P V with P from a shared-memory tile. Committed, not waited.
+__device__ __forceinline__ void issue_pv_ss(float (&o)[PV_ACC], const uint8_t* p_tile, const uint8_t* kv, int wg) {
+  mlagen::fence_fragment(o);
+  mlagen::wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < PV_K_STEPS; ++k)
+    wgmma_pv_m64n256k16_ss(o, mlagen::desc_advance(mlagen::smem_desc(p_tile, PV_A_DESC), PV_A_K_OFFSETS[k]),
+               mlagen::desc_advance(mlagen::smem_desc(kv, PV_B_DESC), PV_B_K_OFFSETS[k] + wg * PV_B_CONSUMER_OFFSET), 1);
+  mlagen::wgmma_commit();
+}
+
 // ---- DSL: mlaDecode > epilogue: full row sums, normalise, write out/lse (no split) or the fp32 partials ----
 // o: this consumer's PV_N columns of its two rows (row_base, row_base + 8); row_max in the exp2 domain;
 // row_sum: this thread's partial sums, reduced here across the quad and the consumers.
@@ -306,12 +382,12 @@ __device__ __forceinline__ void store_rows(const DecodeArgs& a, int b, int m_blo
 // is filled part by part (pipeline parts), each as soon as its last reader released it. A step that
 // ends mid-block (the request's last) lands on the staging barrier first; the warp zeroes its rows past
 // seqlen (unused slots may hold NaN, and 0 x NaN = NaN in P.V) and only then arrives on each full.
-__device__ __forceinline__ void zero_rows(uint8_t* stage_tile, int first_row, int first_block, int end_block, int lane) {
+__device__ __forceinline__ void zero_rows(uint8_t* stage_tile, int first_row, int lane) {
   constexpr int CHUNKS = SPAN_BYTES / 16;
-  const int blocks = end_block - first_block;
+  constexpr int blocks = KV_COL_BLOCKS;
   for (int i = lane; i < (BLOCK_N - first_row) * blocks * CHUNKS; i += 32) {
     const int r = first_row + i / (blocks * CHUNKS);
-    const int cb = first_block + (i / CHUNKS) % blocks;
+    const int cb = (i / CHUNKS) % blocks;
     *reinterpret_cast<uint4*>(stage_tile + cb * KV_COL_BLOCK_BYTES + r * SPAN_BYTES + (i % CHUNKS) * 16) = make_uint4(0, 0, 0, 0);
   }
 }
@@ -383,7 +459,7 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
         }
         mlagen::mbarrier_wait(staging, staging_phase);
         staging_phase ^= 1;
-        zero_rows(dst, valid_rows, 0, KV_COL_BLOCKS, lane);
+        zero_rows(dst, valid_rows, lane);
         mlagen::fence_proxy_async_shared();
         __syncwarp();
         if (lane == 0)
@@ -413,23 +489,11 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
   uint32_t phases = 0;  // bit s: phase of stage s; each request starts on stage 0, as the producer does
 
   for (int b = begin_idx; b <= end_idx; ++b) {
-    const int seqlen = a.seqlens[b];
-    const int start = b == begin_idx ? begin_seq : 0;
-    const int end = b == end_idx ? end_seq : seqlen;
-    const int split = b == begin_idx ? begin_split : 0;
-    const bool no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
-
-    // Every wgmma of the previous request has retired (RowSumReady), so Q may be overwritten.
-    load_q(a, b, m_block, q_smem, ctid);
-    mlagen::fence_proxy_async_shared();
-    mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
-
-    int key_limit[2];  // keys [0, key_limit) are visible to the row (bottom-right causal mask)
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const int row = m_block * BLOCK_M + row_base + 8 * i;
-      key_limit[i] = a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
-    }
+    const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
+    const int start = pc.start, end = pc.end, split = pc.split;
+    const bool no_split = pc.no_split;
+    int key_limit[2];  // keys [0, key_limit) are visible to the row; Q may be overwritten (RowSumReady)
+    begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit);
     float row_max[2] = {-INFINITY, -INFINITY};
     float row_sum[2] = {0.f, 0.f};  // this thread's partial sums; reduced in the epilogue
     float o[PV_ACC];
@@ -456,23 +520,8 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
       mlagen::fence_fragment(s);
 
       // Scale into the exp2 domain and mask: keys past seqlen (NaN-poisoned slots) and causal.
-      float local_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-      for (int j = 0; j < QK_N / 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int i = e / 2;
-          const int key = tok0 + wg * QK_N + 8 * j + 2 * quad + (e % 2);
-          float v = key < key_limit[i] ? s[4 * j + e] * a.scale_log2 : -INFINITY;
-          s[4 * j + e] = v;
-          local_max[i] = fmaxf(local_max[i], v);
-        }
-#pragma unroll
-      for (int i = 0; i < 2; ++i) {
-        local_max[i] = fmaxf(local_max[i], __shfl_xor_sync(0xffffffffu, local_max[i], 1));
-        local_max[i] = fmaxf(local_max[i], __shfl_xor_sync(0xffffffffu, local_max[i], 2));
-        if (quad == 0) row_max_smem[wg * BLOCK_M + row_base + 8 * i] = local_max[i];
-      }
+      float local_max[2];
+      mask_and_max(s, tok0 + wg * QK_N, key_limit, a.scale_log2, quad, local_max, wg * BLOCK_M + row_base, row_max_smem);
       mlagen::named_barrier_sync(kRowMaxReady, CONSUMER_THREADS);
 
       float alpha[2], base[2];
@@ -500,25 +549,13 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
           *reinterpret_cast<uint32_t*>(p_smem + mlagen::swizzle<SWIZZLE_BITS>(r * SPAN_BYTES + col * ELEM_BYTES)) =
               mlagen::pack2<q_t>(p0, p1);
         }
-#pragma unroll
-      for (int j = 0; j < PV_N / 8; ++j) {
-        o[4 * j + 0] *= alpha[0];
-        o[4 * j + 1] *= alpha[0];
-        o[4 * j + 2] *= alpha[1];
-        o[4 * j + 3] *= alpha[1];
-      }
+      scale_rows(o, alpha);
 
       mlagen::fence_proxy_async_shared();
       mlagen::named_barrier_sync(kPReady, CONSUMER_THREADS);
 
       // O[:, this consumer's PV_N columns] += P V
-      mlagen::fence_fragment(o);
-      mlagen::wgmma_fence();
-#pragma unroll
-      for (int k = 0; k < PV_K_STEPS; ++k)
-        wgmma_pv_m64n256k16_ss(o, mlagen::desc_advance(mlagen::smem_desc(p_smem, PV_A_DESC), PV_A_K_OFFSETS[k]),
-                   mlagen::desc_advance(mlagen::smem_desc(kv, PV_B_DESC), PV_B_K_OFFSETS[k] + wg * PV_B_CONSUMER_OFFSET), 1);
-      mlagen::wgmma_commit();
+      issue_pv_ss(o, p_smem, kv, wg);
       mlagen::wgmma_wait<0>();
       mlagen::fence_fragment(o);
 

@@ -272,6 +272,82 @@ __device__ __forceinline__ void load_q(const DecodeArgs& a, int b, int m_block, 
 }
 
 
+// ---- DSL: mlaDecode > roles[consumer]: the steps both schedules share ----
+// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all.
+struct Piece {
+  int seqlen, start, end, split;
+  bool no_split;
+};
+__device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq,
+                                          int begin_split) {
+  Piece p;
+  p.seqlen = a.seqlens[b];
+  p.start = b == begin_idx ? begin_seq : 0;
+  p.end = b == end_idx ? end_seq : p.seqlen;
+  p.split = b == begin_idx ? begin_split : 0;
+  p.no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
+  return p;
+}
+
+// Starts a request: its Q rows into shared memory (every wgmma of the previous request has retired),
+// and the keys [0, key_limit) each of this thread's rows sees (bottom-right causal mask).
+__device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
+                                            int row_base, int (&key_limit)[2]) {
+  load_q(a, b, m_block, q_smem, ctid);
+  mlagen::fence_proxy_async_shared();
+  mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int row = m_block * BLOCK_M + row_base + 8 * i;
+    key_limit[i] = a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
+  }
+}
+
+// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns the
+// quad-reduced row maxima; quad 0 also writes them to publish[publish_row + 8 i] when publish is given.
+__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
+                                             int quad, float (&row_max)[2], int publish_row, float* publish) {
+  row_max[0] = row_max[1] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < QK_N / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int i = e / 2;
+      const int key = key0 + 8 * j + 2 * quad + (e % 2);
+      const float v = key < key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
+      s[4 * j + e] = v;
+      row_max[i] = fmaxf(row_max[i], v);
+    }
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
+    if (publish && quad == 0) publish[publish_row + 8 * i] = row_max[i];
+  }
+}
+
+// O rows *= f (this thread's two rows).
+__device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[2]) {
+#pragma unroll
+  for (int j = 0; j < PV_N / 8; ++j) {
+    o[4 * j + 0] *= f[0];
+    o[4 * j + 1] *= f[0];
+    o[4 * j + 2] *= f[1];
+    o[4 * j + 3] *= f[1];
+  }
+}
+
+// O[:, consumer wg's PV_N columns] += P V with P from a shared-memory tile. Committed, not waited.
+__device__ __forceinline__ void issue_pv_ss(float (&o)[PV_ACC], const uint8_t* p_tile, const uint8_t* kv, int wg) {
+  mlagen::fence_fragment(o);
+  mlagen::wgmma_fence();
+#pragma unroll
+  for (int k = 0; k < PV_K_STEPS; ++k)
+    wgmma_pv_m64n256k16_ss(o, mlagen::desc_advance(mlagen::smem_desc(p_tile, PV_A_DESC), PV_A_K_OFFSETS[k]),
+               mlagen::desc_advance(mlagen::smem_desc(kv, PV_B_DESC), PV_B_K_OFFSETS[k] + wg * PV_B_CONSUMER_OFFSET), 1);
+  mlagen::wgmma_commit();
+}
+
 // ---- DSL: mlaDecode > epilogue: full row sums, normalise, write out/lse (no split) or the fp32 partials ----
 // o: this consumer's PV_N columns of its two rows (row_base, row_base + 8); row_max in the exp2 domain;
 // row_sum: this thread's partial sums, reduced here across the quad and the consumers.
@@ -319,12 +395,12 @@ __device__ __forceinline__ void store_rows(const DecodeArgs& a, int b, int m_blo
 // is filled part by part (pipeline parts), each as soon as its last reader released it. A step that
 // ends mid-block (the request's last) lands on the staging barrier first; the warp zeroes its rows past
 // seqlen (unused slots may hold NaN, and 0 x NaN = NaN in P.V) and only then arrives on each full.
-__device__ __forceinline__ void zero_rows(uint8_t* stage_tile, int first_row, int first_block, int end_block, int lane) {
+__device__ __forceinline__ void zero_rows(uint8_t* stage_tile, int first_row, int lane) {
   constexpr int CHUNKS = SPAN_BYTES / 16;
-  const int blocks = end_block - first_block;
+  constexpr int blocks = KV_COL_BLOCKS;
   for (int i = lane; i < (BLOCK_N - first_row) * blocks * CHUNKS; i += 32) {
     const int r = first_row + i / (blocks * CHUNKS);
-    const int cb = first_block + (i / CHUNKS) % blocks;
+    const int cb = (i / CHUNKS) % blocks;
     *reinterpret_cast<uint4*>(stage_tile + cb * KV_COL_BLOCK_BYTES + r * SPAN_BYTES + (i % CHUNKS) * 16) = make_uint4(0, 0, 0, 0);
   }
 }
@@ -396,7 +472,7 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
         }
         mlagen::mbarrier_wait(staging, staging_phase);
         staging_phase ^= 1;
-        zero_rows(dst, valid_rows, 0, KV_COL_BLOCKS, lane);
+        zero_rows(dst, valid_rows, lane);
         mlagen::fence_proxy_async_shared();
         __syncwarp();
         if (lane == 0)
@@ -480,27 +556,6 @@ __device__ __forceinline__ void publish(uint32_t id) {
 }
 __device__ __forceinline__ void take(uint32_t id) { mlagen::named_barrier_sync(id, CONSUMER_THREADS); }
 
-// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns row maxima.
-__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int tok0, const RowState& rs, float scale_log2,
-                                             int quad, float (&row_max)[2]) {
-  row_max[0] = row_max[1] = -INFINITY;
-#pragma unroll
-  for (int j = 0; j < QK_N / 8; ++j)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int i = e / 2;
-      const int key = tok0 + 8 * j + 2 * quad + (e % 2);
-      const float v = key < rs.key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
-      s[4 * j + e] = v;
-      row_max[i] = fmaxf(row_max[i], v);
-    }
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
-  }
-}
-
 // s <- exp2(s - base), adds the row sums to l.
 __device__ __forceinline__ void exponentiate(float (&s)[QK_ACC], const float (&base)[2], float (&l)[2]) {
 #pragma unroll
@@ -531,16 +586,6 @@ __device__ __forceinline__ void store_p(uint8_t* p_tile, const uint32_t (&pa)[PV
     }
 }
 
-__device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[2]) {
-#pragma unroll
-  for (int j = 0; j < PV_N / 8; ++j) {
-    o[4 * j + 0] *= f[0];
-    o[4 * j + 1] *= f[0];
-    o[4 * j + 2] *= f[1];
-    o[4 * j + 3] *= f[1];
-  }
-}
-
 __device__ __forceinline__ void issue_pv_rs(float (&o)[PV_ACC], uint32_t (&pa)[PV_K_STEPS][4], const uint8_t* kv, int wg) {
   mlagen::fence_fragment(o);
   mlagen::fence_fragment(pa);
@@ -551,14 +596,32 @@ __device__ __forceinline__ void issue_pv_rs(float (&o)[PV_ACC], uint32_t (&pa)[P
   mlagen::wgmma_commit();
 }
 
-__device__ __forceinline__ void issue_pv_ss(float (&o)[PV_ACC], const uint8_t* p_tile, const uint8_t* kv, int wg) {
-  mlagen::fence_fragment(o);
-  mlagen::wgmma_fence();
+// The owner of a step: new row max m from S's maxima, the exponent base, the rescale of the previous
+// max, its share of the row sums rescaled; quad 0 publishes m and the rescale in stats(which, which + 1).
+__device__ __forceinline__ void advance_max(const PairShared& sh, int which, RowState& rs, const float (&mx)[2], float (&base)[2],
+                                            float (&scale)[2], int quad, int row_base) {
 #pragma unroll
-  for (int k = 0; k < PV_K_STEPS; ++k)
-    wgmma_pv_m64n256k16_ss(o, mlagen::desc_advance(mlagen::smem_desc(p_tile, PV_A_DESC), PV_A_K_OFFSETS[k]),
-               mlagen::desc_advance(mlagen::smem_desc(kv, PV_B_DESC), PV_B_K_OFFSETS[k] + wg * PV_B_CONSUMER_OFFSET), 1);
-  mlagen::wgmma_commit();
+  for (int i = 0; i < 2; ++i) {
+    const float m = fmaxf(rs.m[i], mx[i]);
+    base[i] = m == -INFINITY ? 0.f : m;  // a row that has seen no key yet keeps exponents finite
+    scale[i] = mlagen::exp2_approx(rs.m[i] - base[i]);
+    rs.m[i] = m;
+    rs.l[i] *= scale[i];
+    if (quad == 0) {
+      sh.stats(which)[row_base + 8 * i] = m;
+      sh.stats(which + 1)[row_base + 8 * i] = scale[i];
+    }
+  }
+}
+
+// The other consumer: takes the published max and rescale, rescales its share of the row sums.
+__device__ __forceinline__ void adopt_max(const PairShared& sh, int which, RowState& rs, float (&scale)[2], int row_base) {
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    rs.m[i] = sh.stats(which)[row_base + 8 * i];
+    scale[i] = sh.stats(which + 1)[row_base + 8 * i];
+    rs.l[i] *= scale[i];
+  }
 }
 
 // Consumer 0's half of one pair: owns step A (stage 0).
@@ -571,19 +634,8 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
   mlagen::wgmma_wait<0>();
   mlagen::fence_fragment(s);
   float mx[2], base[2], scale_a[2];
-  mask_and_max(s, tok0, rs, a.scale_log2, quad, mx);
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const float m = fmaxf(rs.m[i], mx[i]);
-    base[i] = m == -INFINITY ? 0.f : m;  // a row that has seen no key yet keeps exponents finite
-    scale_a[i] = mlagen::exp2_approx(rs.m[i] - base[i]);
-    rs.m[i] = m;
-    rs.l[i] *= scale_a[i];
-    if (quad == 0) {
-      sh.stats(0)[row_base + 8 * i] = m;
-      sh.stats(1)[row_base + 8 * i] = scale_a[i];
-    }
-  }
+  mask_and_max(s, tok0, rs.key_limit, a.scale_log2, quad, mx, 0, nullptr);
+  advance_max(sh, 0, rs, mx, base, scale_a, quad, row_base);
   publish(kMaxReady0);
   exponentiate(s, base, rs.l);
   uint32_t pa[PV_K_STEPS][4];
@@ -599,12 +651,7 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
 
   take(kMaxReady1);
   float scale_b[2];
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    rs.m[i] = sh.stats(2)[row_base + 8 * i];
-    scale_b[i] = sh.stats(3)[row_base + 8 * i];
-    rs.l[i] *= scale_b[i];
-  }
+  adopt_max(sh, 2, rs, scale_b, row_base);
   if constexpr (HAS_B) {
     scale_rows(o, scale_b);
     take(kPReady1);
@@ -628,12 +675,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
   if constexpr (HAS_B) issue_qk<1>(sh, phase1, s);
   take(kMaxReady0);
   float scale_a[2];
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    rs.m[i] = sh.stats(0)[row_base + 8 * i];
-    scale_a[i] = sh.stats(1)[row_base + 8 * i];
-    rs.l[i] *= scale_a[i];
-  }
+  adopt_max(sh, 0, rs, scale_a, row_base);
   scale_rows(o, scale_a);
   take(kPReady0);
   mlagen::mbarrier_wait(sh.full(PART_R, 0), phase0);  // landed already; makes the TMA bytes visible here
@@ -644,19 +686,8 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     mlagen::wgmma_wait<1>();  // S_B; P_A.V_AR may still run
     mlagen::fence_fragment(s);
     float mx[2], base[2];
-    mask_and_max(s, tok0 + BLOCK_N, rs, a.scale_log2, quad, mx);
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const float m = fmaxf(rs.m[i], mx[i]);
-      base[i] = m == -INFINITY ? 0.f : m;
-      scale_b[i] = mlagen::exp2_approx(rs.m[i] - base[i]);
-      rs.m[i] = m;
-      if (quad == 0) {
-        sh.stats(2)[row_base + 8 * i] = m;
-        sh.stats(3)[row_base + 8 * i] = scale_b[i];
-      }
-      rs.l[i] *= scale_b[i];
-    }
+    mask_and_max(s, tok0 + BLOCK_N, rs.key_limit, a.scale_log2, quad, mx, 0, nullptr);
+    advance_max(sh, 2, rs, mx, base, scale_b, quad, row_base);
     publish(kMaxReady1);
     exponentiate(s, base, rs.l);
     uint32_t pa[PV_K_STEPS][4];
@@ -699,21 +730,13 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
   uint32_t phase0 = 0, phase1 = 0;  // per stage: a request with an odd step count leaves stage 1 out
 
   for (int b = begin_idx; b <= end_idx; ++b) {
-    const int seqlen = a.seqlens[b];
-    const int start = b == begin_idx ? begin_seq : 0;
-    const int end = b == end_idx ? end_seq : seqlen;
-    const int split = b == begin_idx ? begin_split : 0;
-    const bool no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
-
-    load_q(a, b, m_block, sh.q(), ctid);
-    mlagen::fence_proxy_async_shared();
-    mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
-
+    const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
+    const int start = pc.start, end = pc.end, split = pc.split;
+    const bool no_split = pc.no_split;
     RowState rs;
+    begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit);
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
-      const int row = m_block * BLOCK_M + row_base + 8 * i;
-      rs.key_limit[i] = a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
       rs.m[i] = -INFINITY;
       rs.l[i] = 0.f;
     }

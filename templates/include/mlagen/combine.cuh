@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "mlagen/abi.h"
+#include "mlagen/ptx.cuh"
 #include "mlagen/tile.cuh"
 
 // Where the split partials live in the workspace (docs/CONTRACTS.md):
@@ -58,13 +59,6 @@ struct Args {
   float* lse;             // [batch, h_q, s_q]
   int32_t batch, s_q, h_q;
 };
-
-// Wait until the split kernel's writes are visible (a no-op when launched without PDL).
-__device__ __forceinline__ void wait_for_split_kernel() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
 
 // Running log-sum-exp: max m and sum s of exp(x - m). An empty state is (-inf, 0).
 struct LogSumExp {
@@ -121,7 +115,9 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   const int64_t r = static_cast<int64_t>(blockIdx.y) * kRowsPerCta + threadIdx.x / 32;
   if (r >= rows) return;
 
-  wait_for_split_kernel();  // num_splits too: the metadata kernel may be PDL-chained as well
+  // The split kernel's writes are visible from here (a no-op without PDL); num_splits too: the
+  // metadata kernel may be PDL-chained as well.
+  mlagen::pdl_wait_primary();
   const int32_t first = a.num_splits[b];
   const int32_t count = a.num_splits[b + 1] - first;
   if (count <= 1) return;
