@@ -183,7 +183,7 @@ inline bool open_case(const Build& build, const Library& lib, const DeviceInfo& 
                       JsonObject& o) {
   context().case_info = case_json(p);
   o = header(build, lib, &dev, mode);
-  o.obj("case", case_json(p));
+  o.obj("case", context().case_info);
   if (dtype_built(build, p.dtype)) return true;
   o.str("status", "dtype_not_built").boolean("pass", false);
   o.str("error", std::string("this library was built for ") + json_string_array(build.dtypes) + ", not " + dtype_name(p.dtype));
@@ -227,7 +227,7 @@ inline int run_check(const Args& a, const Build& build, const Library& lib, cons
   double decode_ms = 0;
   for (int rep = 0; rep < a.repeat; ++rep) {
     poison_outputs(p, in, stream);
-    if (sched.workspace_bytes) MLAGEN_CUDA_CHECK(cudaMemsetAsync(sched.workspace.ptr, 0xFF, sched.workspace_bytes, stream));
+    poison_workspace(sched, stream);
     MLAGEN_CUDA_CHECK(cudaStreamSynchronize(stream));
     auto t0 = std::chrono::steady_clock::now();
     st = call_decode(lib, p, t, sched, in, stream);
@@ -265,8 +265,7 @@ inline int run_check(const Args& a, const Build& build, const Library& lib, cons
     std::vector<double> out64, lse64;
     run_cpu_reference(p, host, out64, lse64);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<float> lse_ref_f(lse_ref);
-    Comparison ref_vs_cpu = compare(p, out_ref, out64, lse_ref_f, lse64, false);
+    Comparison ref_vs_cpu = compare(p, out_ref, out64, lse_ref, lse64, false);
     Comparison kernel_vs_cpu = compare(p, first.out, out64, first.lse, lse64, true);
     JsonObject c;
     c.boolean("ran", true).num("ms", ms).num("work_rows_x_keys", work);
@@ -314,6 +313,7 @@ inline int run_bench(const Args& a, const Build& build, const Library& lib, cons
   mlagen_status st = make_schedule(lib, p, t, dev.sms, sched, stream);
   if (st != MLAGEN_OK) return library_refused(o, lib, "mlagen_get_metadata", st);
   sync_after(stream, "mlagen_get_metadata");
+  poison_workspace(sched, stream);
 
   // Verify the configuration being timed (never time a wrong kernel).
   if (a.verify) {
@@ -475,8 +475,10 @@ inline int harness_main(int argc, char** argv, const Library& lib, const char* v
   build.dtypes = split_names(dtype_list);
   context().variant = build.variant;
   context().mode = "check";  // the default mode
-  for (int i = 1; i + 1 < argc; ++i)  // so that a bad-arguments JSON already names the mode
-    if (std::strcmp(argv[i], "--mode") == 0) context().mode = argv[i + 1];
+  for (int i = 1; i < argc; ++i) {  // so that a bad-arguments JSON already names the mode
+    if (std::strcmp(argv[i], "--mode") == 0 && i + 1 < argc) context().mode = argv[i + 1];
+    else if (std::strncmp(argv[i], "--mode=", 7) == 0) context().mode = argv[i] + 7;
+  }
   Args a = parse_args(argc, argv);
   context().mode = a.mode;
   DeviceInfo dev = require_hopper();

@@ -37,7 +37,6 @@ constexpr uint16_t kBf16Poison = 0x7FC1, kFp16Poison = 0x7E01;    // out before 
 constexpr uint32_t kF32Poison = 0x7FC00001u;                       // lse before the kernel runs
 constexpr size_t kGuardElems = 1024;  // poisoned elements before and after out and lse
 
-inline uint16_t nan_bits(mlagen_dtype t) { return t == MLAGEN_BF16 ? kBf16Nan : kFp16Nan; }
 inline uint16_t poison_bits(mlagen_dtype t) { return t == MLAGEN_BF16 ? kBf16Poison : kFp16Poison; }
 inline const char* dtype_name(mlagen_dtype t) { return t == MLAGEN_BF16 ? "bf16" : "fp16"; }
 
@@ -71,12 +70,6 @@ inline float host_round_to(mlagen_dtype t, float x) {
   return __half2float(__float2half_rn(x));
 }
 
-inline float host_bits_to_float(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 // ---- device memory --------------------------------------------------------------------------------
 
 template <typename T>
@@ -99,7 +92,6 @@ struct DeviceArray {
     count = n;
     MLAGEN_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr), std::max<size_t>(n, 1) * sizeof(T)));
   }
-  size_t bytes() const { return count * sizeof(T); }
   void upload(const std::vector<T>& h) {
     if (count < h.size()) alloc(h.size());
     if (!h.empty()) MLAGEN_CUDA_CHECK(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
@@ -310,7 +302,6 @@ struct InputSet {
   DeviceArray<float> lse_all;     // kGuardElems + lse + kGuardElems
   uint16_t* out() const { return out_all.ptr + kGuardElems; }
   float* lse() const { return lse_all.ptr + kGuardElems; }
-  size_t bytes() const { return q.bytes() + kv.bytes() + out_all.bytes() + lse_all.bytes(); }
 };
 
 inline DeviceTables upload_tables(const Problem& p) {
@@ -398,13 +389,16 @@ inline mlagen_status make_schedule(const Library& lib, const Problem& p, const D
   s.num_splits.alloc(static_cast<size_t>(p.b) + 1);
   fill_bits<int32_t>(s.metadata.ptr, static_cast<int64_t>(s.metadata.count), INT32_MIN, stream);
   fill_bits<int32_t>(s.num_splits.ptr, static_cast<int64_t>(s.num_splits.count), INT32_MIN, stream);
+  // The size only: metadata mode never decodes; check and bench allocate it with poison_workspace.
   s.workspace_bytes = lib.workspace_bytes(p.b, p.s_q, p.h_q, p.h_kv, s.num_sm_parts);
-  s.workspace.alloc(s.workspace_bytes);
-  if (s.workspace_bytes) MLAGEN_CUDA_CHECK(cudaMemsetAsync(s.workspace.ptr, 0xFF, s.workspace_bytes, stream));  // NaN
   const mlagen_sched_params sp = sched_params(p, t, s, stream);
-  mlagen_status st = lib.get_metadata(&sp);
-  MLAGEN_CUDA_CHECK(cudaGetLastError());
-  return st;
+  return lib.get_metadata(&sp);  // the caller's sync_after reports launch errors
+}
+
+/** Allocates the split-KV workspace on first use and fills it with NaN: a partial the kernel forgets shows. */
+inline void poison_workspace(Schedule& s, cudaStream_t stream) {
+  if (!s.workspace.ptr) s.workspace.alloc(s.workspace_bytes);
+  if (s.workspace_bytes) MLAGEN_CUDA_CHECK(cudaMemsetAsync(s.workspace.ptr, 0xFF, s.workspace_bytes, stream));
 }
 
 inline mlagen_decode_params decode_params(const Problem& p, const DeviceTables& t, const Schedule& s,

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mlagen/harness/problem.cuh"
+#include "mlagen/harness/timing.cuh"
 
 namespace mlagen_harness {
 
@@ -159,21 +160,12 @@ inline void run_gpu_reference(const Problem& p, const DeviceTables& t, const Inp
   rp.out = ref.out.ptr;
   rp.lse = ref.lse.ptr;
   rp.saw_nan = ref.saw_nan.ptr;
-  cudaEvent_t e0, e1;
-  MLAGEN_CUDA_CHECK(cudaEventCreate(&e0));
-  MLAGEN_CUDA_CHECK(cudaEventCreate(&e1));
-  MLAGEN_CUDA_CHECK(cudaEventRecord(e0, stream));
   const unsigned grid = static_cast<unsigned>(p.rows());
-  if (p.dtype == MLAGEN_BF16) reference_attention_kernel<MLAGEN_BF16><<<grid, kRefWarps * 32, 0, stream>>>(rp);
-  else reference_attention_kernel<MLAGEN_FP16><<<grid, kRefWarps * 32, 0, stream>>>(rp);
-  MLAGEN_LAUNCH_CHECK("reference_attention_kernel");
-  MLAGEN_CUDA_CHECK(cudaEventRecord(e1, stream));
-  MLAGEN_CUDA_CHECK(cudaEventSynchronize(e1));
-  float ms = 0;
-  MLAGEN_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-  ref.ms = ms;
-  MLAGEN_CUDA_CHECK(cudaEventDestroy(e0));
-  MLAGEN_CUDA_CHECK(cudaEventDestroy(e1));
+  ref.ms = median_us(stream, 1, [&] {
+             if (p.dtype == MLAGEN_BF16) reference_attention_kernel<MLAGEN_BF16><<<grid, kRefWarps * 32, 0, stream>>>(rp);
+             else reference_attention_kernel<MLAGEN_FP16><<<grid, kRefWarps * 32, 0, stream>>>(rp);
+             MLAGEN_LAUNCH_CHECK("reference_attention_kernel");
+           }) / 1000.0;
   int flag = 0;
   MLAGEN_CUDA_CHECK(cudaMemcpy(&flag, ref.saw_nan.ptr, sizeof(int), cudaMemcpyDeviceToHost));
   ref.nan_seen = flag != 0;

@@ -24,14 +24,12 @@ namespace mlagen_harness {
 
 struct Stats {
   double median = 0, min = 0, p90 = 0, mean = 0;
-  int samples = 0;
 };
 
 inline Stats summarize(std::vector<double> v) {
   Stats s;
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
-  s.samples = static_cast<int>(v.size());
   const size_t n = v.size();
   s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
   s.min = v.front();
