@@ -274,7 +274,8 @@ async function collectResult(plan: VariantPlan, outcomes: Map<string, JobOutcome
     };
     const violations = checkResources(merged, policy, plan.specFile);
     errors.push(...violations.map((v) => v.message));
-    warnings = ptxasWarnings(merged);
+    const raised = new Set(violations.map((v) => v.diagnostic));
+    warnings = ptxasWarnings({ ...merged, diagnostics: merged.diagnostics.filter((d) => !raised.has(d)) });
     report = { variantId: plan.variantId, nvccVersion: nvcc.version, ...policy, violations, ...merged };
     await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
   }

@@ -13,6 +13,8 @@ export interface ResourcePolicy {
 export interface ResourceViolation {
   function: string;
   kind: 'spills' | 'local-memory' | 'wgmma-serialized';
+  /** The ptxas diagnostic the violation was raised from (then it is not listed again as a warning). */
+  diagnostic?: PtxasDiagnostic;
   message: string;
 }
 
@@ -67,6 +69,7 @@ export function checkResources(report: ResourceReport, policy: ResourcePolicy, s
       violations.push({
         function: d.function ?? '',
         kind: 'wgmma-serialized',
+        diagnostic: d,
         message:
           `${fn}${where}: ptxas serialized its wgmma.mma_async instructions (${d.code ?? 'no code'}: ${d.reason ?? d.message}); ` +
           `every product then waits for the one before. Set "allowSerializedWgmma": true in ${specFile} to accept this.`,

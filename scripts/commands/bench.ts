@@ -14,17 +14,10 @@ import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } fr
 import { hasHopperGpu } from '../harness/gpu.ts';
 import { harnessBinary, repoRoot, variantDtype } from '../harness/paths.ts';
 import { runCases, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
-import { countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, withDtype, type HarnessCommandIo } from './check.ts';
+import { CHECK_EXIT, countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, withDtype, type HarnessCommandIo } from './check.ts';
 
-export const BENCH_EXIT = {
-  ok: 0,
-  /** A case failed its verification, crashed or hung. */
-  failed: 1,
-  /** No variant to time, or its harness is not built. */
-  usage: 2,
-  /** Timing skipped: no Hopper GPU here. */
-  noGpu: 77,
-} as const;
+/** The GPU verbs share their exit codes (failed: a case failed its verification, crashed or hung). */
+export const BENCH_EXIT = CHECK_EXIT;
 
 export interface BenchCommandOptions {
   cases?: CaseSet;

@@ -1,6 +1,7 @@
 // `mlagen build [variants...]`: compile, link and resource-check generated variants.
 // Progress goes to stderr; stdout carries the summary, or with --json only the JSON result.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './options.ts';
 import { buildVariants, listVariants, type VariantBuildResult } from '../build/build.ts';
 import { defaultConcurrency } from '../build/jobs.ts';
 import { locateNvcc, NvccError, type NvccInfo } from '../build/nvcc.ts';
@@ -80,7 +81,7 @@ export function registerBuild(program: Command): Command {
     .command('build')
     .description('compile, link and resource-check generated variants with nvcc (sm_90a); cached by content')
     .argument('[variants...]', 'variant ids (folders of generated/); default: every folder with a build.json')
-    .option('-j, --jobs <n>', `most nvcc processes at once (default: CPU count, here ${defaultConcurrency()})`, parseJobs)
+    .option('-j, --jobs <n>', `most nvcc processes at once (default: CPU count, here ${defaultConcurrency()})`, positiveInt)
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .option('--force', 'ignore the cache in .mlagen-cache/ and rebuild everything')
     .addHelpText(
@@ -91,12 +92,6 @@ export function registerBuild(program: Command): Command {
     .action(async (variants: string[], opts: BuildCommandOptions) => {
       process.exitCode = await runBuildCommand(variants, opts);
     });
-}
-
-function parseJobs(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
-  return n;
 }
 
 function summary(results: readonly VariantBuildResult[], nvcc: NvccInfo): string {

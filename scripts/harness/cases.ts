@@ -1,6 +1,7 @@
 // The cases the GPU harness runs: the 48-case benchmark matrix of the FlashMLA anchor
 // (../shared/anchors/flashmla-h100.md), and the edge cases a careful reviewer would try.
 // Every case has a stable id; the harness draws fresh random q/KV for each run (its seed is in the JSON).
+import { prng } from './prng.ts';
 
 export const HEAD_DIM = 576; // d: K width (the whole cached row)
 export const VALUE_DIM = 512; // dv: V width (the first dv columns)
@@ -75,14 +76,7 @@ export function matrixCases(): HarnessCase[] {
 
 /** Deterministic lengths for cases that spell them out (mulberry32), so ids keep their meaning. */
 export function seededLengths(seed: number, count: number, draw: (u: () => number) => number): number[] {
-  let a = seed >>> 0;
-  const u = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = prng(seed);
   return Array.from({ length: count }, () => draw(u));
 }
 

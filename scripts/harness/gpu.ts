@@ -60,7 +60,4 @@ export function noGpuReason(): string {
   return p.hopper ? '' : `no Hopper GPU (compute capability 9.0) is present: ${p.reason}`;
 }
 
-/** For tests. */
-export function resetGpuProbe(): void {
-  cached = undefined;
-}
+

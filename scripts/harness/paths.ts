@@ -16,35 +16,47 @@ export function harnessBinary(root: string, variantId: string): string {
   return join(root, 'build', variantId, 'harness');
 }
 
+/** A row of generated/manifest.ts; read from its text (plain node), only id and qDtype. */
+export interface ManifestRow {
+  id: string;
+  qDtype?: string;
+  kvDtype?: string;
+  pageSize?: number;
+  rows?: { min: number; max: number };
+}
+
 /**
- * The variant ids of generated/manifest.ts, in order ([] if there is no manifest). Imports it where
- * TypeScript can be imported (tsx, vitest); elsewhere (plain node) reads the `id:` fields of its text.
+ * The rows of generated/manifest.ts, in order ([] if there is no manifest). Imports it where
+ * TypeScript can be imported (tsx, vitest); elsewhere (plain node, the bundle) reads the `id:` and
+ * `qDtype:` fields of its text, each row's up to the next row's id.
  */
-export async function manifestVariantIds(root: string): Promise<string[]> {
+export async function manifestRows(root: string): Promise<ManifestRow[]> {
   const file = join(root, 'generated', 'manifest.ts');
   if (!existsSync(file)) return [];
   try {
-    const mod = (await import(pathToFileURL(file).href)) as { variants?: ReadonlyArray<{ id?: unknown }> };
-    const ids = (mod.variants ?? []).map((v) => v.id).filter((id): id is string => typeof id === 'string' && id !== '');
-    if (ids.length) return ids;
+    const mod = (await import(pathToFileURL(file).href)) as { variants?: ReadonlyArray<ManifestRow> };
+    const rows = (mod.variants ?? []).filter((v) => typeof v.id === 'string' && v.id !== '').map((v) => ({ ...v }));
+    if (rows.length) return rows;
   } catch {
     // Plain node cannot import .ts: fall back to reading the text.
   }
-  return [...readFileSync(file, 'utf8').matchAll(/^\s*id\s*:\s*(['"`])([^'"`]+)\1/gm)].map((m) => m[2]!);
+  const text = readFileSync(file, 'utf8');
+  const ids = [...text.matchAll(/^\s*id\s*:\s*(['"`])([^'"`]+)\1/gm)];
+  return ids.map((m, i) => {
+    const own = text.slice(m.index, ids[i + 1]?.index ?? text.length);
+    const q = /qDtype\s*:\s*['"`](\w+)/.exec(own)?.[1];
+    return q ? { id: m[2]!, qDtype: q } : { id: m[2]! };
+  });
+}
+
+/** The variant ids of generated/manifest.ts, in order. */
+export async function manifestVariantIds(root: string): Promise<string[]> {
+  return (await manifestRows(root)).map((r) => r.id);
 }
 
 /** The q dtype generated/manifest.ts gives a variant ('bf16' | 'fp16'), or undefined. */
 export async function variantDtype(root: string, id: string): Promise<'bf16' | 'fp16' | undefined> {
-  const file = join(root, 'generated', 'manifest.ts');
-  if (!existsSync(file)) return undefined;
-  let q: unknown;
-  try {
-    const mod = (await import(pathToFileURL(file).href)) as { variants?: ReadonlyArray<{ id?: unknown; qDtype?: unknown }> };
-    q = mod.variants?.find((v) => v.id === id)?.qDtype;
-  } catch {
-    const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    q = new RegExp(`id\\s*:\\s*['"\`]${escaped}['"\`][^}]*?qDtype\\s*:\\s*['"\`](\\w+)`).exec(readFileSync(file, 'utf8'))?.[1];
-  }
+  const q = (await manifestRows(root)).find((r) => r.id === id)?.qDtype;
   return q === 'bf16' || q === 'fp16' ? q : undefined;
 }
 

@@ -3,13 +3,10 @@
 // Everything the templates print is computed here.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-import { manifestVariantIds } from '../harness/paths.ts';
+import { manifestRows, type ManifestRow } from '../harness/paths.ts';
 
 import { ENTRY_POINTS, renamedEntryPoint } from '../../dsl/render/entryPoints.ts';
-
-export { ENTRY_POINTS, type EntryPoint } from '../../dsl/render/entryPoints.ts';
 
 export interface Range {
   min: number;
@@ -56,27 +53,6 @@ export class TorchEmitError extends Error {
 /** The name an entry point of one variant gets in the extension: `<variant id>_<entry point>`. */
 export const renamedSymbol = renamedEntryPoint;
 
-interface ManifestRow {
-  id: string;
-  qDtype?: string;
-  kvDtype?: string;
-  pageSize?: number;
-  rows?: Range;
-}
-
-/** The manifest's rows, in order; plain node (the bundle) cannot import .ts, so then only the ids. */
-async function readManifest(root: string): Promise<ManifestRow[]> {
-  const file = join(root, 'generated', 'manifest.ts');
-  if (!existsSync(file)) return [];
-  try {
-    const mod = (await import(pathToFileURL(file).href)) as { variants?: ReadonlyArray<ManifestRow> };
-    if (Array.isArray(mod.variants)) return mod.variants.map((v) => ({ ...v }));
-  } catch {
-    // fall through to the ids read from the text
-  }
-  return (await manifestVariantIds(root)).map((id) => ({ id }));
-}
-
 interface PlanJson {
   planHash: string;
   build?: { nvccFlags?: string[] };
@@ -110,7 +86,7 @@ export function declaredEntryPoints(header: string): string[] {
 
 /** Loads the variants named (default: every manifest variant), in dispatch order (see dispatchOrder). */
 export async function loadTorchVariants(root: string, ids?: readonly string[]): Promise<TorchVariant[]> {
-  const manifest = await readManifest(root);
+  const manifest = await manifestRows(root);
   if (manifest.length === 0) throw new TorchEmitError('generated/manifest.ts lists no variant: run `mlagen generate` first');
   const wanted = ids && ids.length > 0 ? [...ids] : manifest.map((m) => m.id);
   const seen = new Set<string>();

@@ -2,7 +2,7 @@
 // interrupted run loses at most the line being written and `--resume` skips what is done.
 // Shard journals are merged by concatenation; the table (table.ts) is a pure function of the
 // records and does not depend on their order.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import type { CaseStatus } from '../harness/runner.ts';
@@ -127,9 +127,14 @@ export function readJournal(dirOrFile: string): ReadJournal {
 export class Journal {
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
-    if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
+    const size = existsSync(file) ? statSync(file).size : 0;
+    if (size > 0) {
+      // Only the last byte matters: the journal may be long.
+      const last = Buffer.alloc(1);
+      const fd = openSync(file, 'r');
+      readSync(fd, last, 0, 1, size - 1);
+      closeSync(fd);
+      if (last[0] !== 0x0a) appendFileSync(file, '\n');
     }
   }
 

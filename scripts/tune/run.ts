@@ -404,8 +404,8 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
     say(`[bench ${++n}/${benchTasks.length}] ${r.status.padEnd(7)} ${k.id} ${c.variantId} ${r.status === 'pass' ? us(rec.usSingle) : r.message}`);
   });
 
-  // 4. The table: a function of the whole journal (earlier runs of it included).
-  const tables = buildTables(readJournal(file).records);
+  // 4. The table: a function of the whole journal (earlier runs of it included, all in `records`).
+  const tables = buildTables(records);
   const files = writeRunTables(tables, opts.outDir);
   if (opts.tuningDir && opts.shard.count === 1) files.push(...publishTables(tables, opts.tuningDir));
   else if (opts.shard.count > 1) say(`shard ${shardLabel(opts.shard)} done: merge the shards with \`mlagen tune merge <dirs...>\``);

@@ -5,6 +5,7 @@
 // Per GPU name and shape bucket: the cases timed in the bucket, every candidate that passed its
 // checks and timed every one of those cases, ranked by the sum of its `us_single` over them; the
 // best one, its times, and the baseline's (the space's base config).
+import { stableJson } from '../../dsl/plan/kernelPlan.ts';
 import { bucketKey, gpuSlug, shapeBucket, type ShapeBucket } from './buckets.ts';
 import type { BenchRecord, CaseShape, JournalRecord } from './journal.ts';
 
@@ -54,15 +55,9 @@ export interface TuningTable {
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A canonical JSON string (sorted keys): equal values, equal strings. */
+/** A canonical JSON string (sorted keys, as plans are hashed): equal values, equal strings. */
 export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v as object)
-      .sort(byString)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+  return stableJson(v) ?? 'null';
 }
 
 /** Of several values, the least by `score`, ties broken by canonical text: independent of order. */

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { variantSchedule } from '../../scripts/harness/paths.ts';
+import { manifestRows, variantDtype, variantSchedule } from '../../scripts/harness/paths.ts';
 
 describe('variantSchedule', () => {
   const root = mkdtempSync(join(tmpdir(), 'mlagen-paths-'));
@@ -22,5 +22,25 @@ describe('variantSchedule', () => {
   });
   it('matches the committed catalogue', () => {
     expect(variantSchedule(process.cwd(), 'mla_sm90_dispatch')).toEqual({ blockN: 64, fixedOverheadBlocks: 5, blockM: 64 });
+  });
+});
+
+describe('manifestRows', () => {
+  it('reads ids and q dtypes from the text when the manifest cannot be imported (plain node)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mlagen-manifest-'));
+    mkdirSync(join(root, 'generated'));
+    writeFileSync(
+      join(root, 'generated', 'manifest.ts'),
+      `throw new Error('as if plain node could not import .ts');\nexport const variants = [\n  {\n    id: 'v_bf',\n    qDtype: 'bf16',\n  },\n  {\n    id: 'v_none',\n  },\n  {\n    id: 'v_fp',\n    kernel: 'k',\n    qDtype: 'fp16',\n  },\n];\n`,
+    );
+    expect(await manifestRows(root)).toEqual([{ id: 'v_bf', qDtype: 'bf16' }, { id: 'v_none' }, { id: 'v_fp', qDtype: 'fp16' }]);
+    expect(await variantDtype(root, 'v_fp')).toBe('fp16');
+    expect(await variantDtype(root, 'v_none')).toBeUndefined();
+  });
+
+  it('imports the committed manifest', async () => {
+    const rows = await manifestRows(process.cwd());
+    expect(rows.map((r) => r.id)).toContain('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss');
+    expect(rows.find((r) => r.id === 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn')?.rows).toEqual({ min: 1, max: 32 });
   });
 });
