@@ -23,7 +23,7 @@ export function dispatchPolicy(root = REPO_ROOT, wanted = process.env.MLAGEN_TUN
     return { policy: [...DISPATCH_POLICY], source: `dsl/catalogue.ts DISPATCH_POLICY (${why})` };
   }
   const table = JSON.parse(readFileSync(join(dir, pick[0]!), 'utf8')) as TuningEvidence;
-  const fixedCosts = new Set(CATALOGUE.map((c) => c.schedule.fixedOverheadBlocks));
-  const fixedCost = [...fixedCosts][0]!;
+  // dispatchRules makes the routed variants share one schedule (one metadata serves them all).
+  const fixedCost = CATALOGUE[0]!.schedule.fixedOverheadBlocks;
   return { policy: policyFromTuning(table, fixedCost, DISPATCH_POLICY), source: `generated/tuning/${pick[0]} (${table.gpu})` };
 }
