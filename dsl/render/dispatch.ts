@@ -4,7 +4,7 @@ import { DISPATCH_ID } from '../dispatch.ts';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
 import { planHash, stableJson } from '../plan/kernelPlan.ts';
 import { DTYPE_CUDA } from '../problem.ts';
-import { ENTRY_POINTS, renamedEntryPoint } from './entryPoints.ts';
+import { ENTRY_POINTS, entryPointSymbols, renamedEntryPoint } from './entryPoints.ts';
 import { renderTemplate } from './handlebars.ts';
 import type { RenderedFile } from './render.ts';
 import { REGENERATE_COMMAND, bannerFrame, buildSpec, harnessSources } from './render.ts';
@@ -35,9 +35,9 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     variantId: DISPATCH_ID,
     dispatchId: DISPATCH_ID,
     dtypeList: dtypes.join(','),
-    variants: routed.map((p) => ({ id: p.variantId })),
-    rules: rules.map((r) => ({ ...r, dtypeAbi: DTYPE_CUDA[r.dtype].abi })),
-    planner: routed[0]!.variantId,
+    variants: routed.map((p) => ({ id: p.variantId, sym: entryPointSymbols(p.variantId) })),
+    rules: rules.map((r) => ({ ...r, dtypeAbi: DTYPE_CUDA[r.dtype].abi, decodeSymbol: entryPointSymbols(r.variantId).decode })),
+    planner: entryPointSymbols(routed[0]!.variantId),
     routesText: rules.map((r) => `${r.dtype} ${r.rows.min}..${r.rows.max}`).join(', '),
   };
   const libObjects = [

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
+import { entryPointSymbols } from '../../dsl/render/entryPoints.ts';
 import { renderTemplate } from '../../dsl/render/handlebars.ts';
 import { collectSources } from '../build/includes.ts';
 import { TORCH_DTYPES, TorchEmitError, loadTorchVariants, type TorchVariant } from './variants.ts';
@@ -70,7 +71,6 @@ function rangeText(r: { min: number; max: number }): string {
 
 /** The template context of one variant: every string the table, the shim and the README print. */
 function variantContext(v: TorchVariant, index: number) {
-  const sym = (entry: string) => v.renames.find((r) => r.from === entry)!.to;
   return {
     index,
     id: v.id,
@@ -91,12 +91,7 @@ function variantContext(v: TorchVariant, index: number) {
     hQText: rangeText(v.hQ),
     rowsText: rangeText(v.rows),
     renames: v.renames,
-    symVariantId: sym('mlagen_variant_id'),
-    symLastError: sym('mlagen_last_error'),
-    symNumSmParts: sym('mlagen_num_sm_parts'),
-    symWorkspaceBytes: sym('mlagen_workspace_bytes'),
-    symGetMetadata: sym('mlagen_get_metadata'),
-    symDecode: sym('mlagen_decode'),
+    sym: entryPointSymbols(v.id),
     shim: shimPath(v.id),
     decodeInclude: `../generated/${v.id}/decode.cu`,
   };
