@@ -8,6 +8,7 @@ import { BuildCache, linkCacheKey, objectCacheKey } from './cache.ts';
 import { runJobs, type Job, type JobEvent, type JobOutcome } from './jobs.ts';
 import { compileArgs, compileFlags, linkArgs, linkFlags, locateNvcc, runNvcc, type NvccInfo } from './nvcc.ts';
 import { buildLayout, findRepoRoot, type BuildLayout } from './paths.ts';
+import { createProgress, type Progress } from './progress.ts';
 import { parsePtxasOutput, type ResourceReport } from './ptxas.ts';
 import { checkResources, mergeReports, ptxasWarnings, type ResourceViolation } from './resourceCheck.ts';
 import { BUILD_SPEC_FILE, readBuildSpec, type BuildSpec, type LinkSpec } from './spec.ts';
@@ -92,6 +93,20 @@ interface VariantPlan {
   objectPaths: Record<string, string>;
   linkPaths: Record<string, string>;
   stepIds: { id: string; kind: 'compile' | 'link'; output: string; object?: string }[];
+}
+
+/** buildVariants with a progress display on `stream` (stderr by default): a status line on a TTY, plain lines elsewhere. */
+export async function buildWithProgress(
+  ids: readonly string[],
+  opts: Omit<BuildOptions, 'onPlan' | 'onEvent'>,
+  stream?: NodeJS.WriteStream,
+): Promise<VariantBuildResult[]> {
+  let progress: Progress | undefined;
+  return buildVariants(ids, {
+    ...opts,
+    onPlan: (count) => (progress = createProgress(count, { stream })),
+    onEvent: (e) => progress?.onEvent(e),
+  }).finally(() => progress?.finish());
 }
 
 /** Every folder under generated/ that has a build.json, sorted. */

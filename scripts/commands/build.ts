@@ -1,12 +1,12 @@
 // `mlagen build [variants...]`: compile, link and resource-check generated variants.
 // Progress goes to stderr; stdout carries the summary, or with --json only the JSON result.
+import { failWith, processIo, type CommandIo } from '../io.ts';
 import { Command } from 'commander';
 import { positiveInt } from './options.ts';
-import { buildVariants, listVariants, type VariantBuildResult } from '../build/build.ts';
+import { buildWithProgress, listVariants, type VariantBuildResult } from '../build/build.ts';
 import { defaultConcurrency } from '../build/jobs.ts';
 import { locateNvcc, NvccError, type NvccInfo } from '../build/nvcc.ts';
 import { findRepoRoot } from '../build/paths.ts';
-import { createProgress, type Progress } from '../build/progress.ts';
 
 export const BUILD_EXIT = {
   ok: 0,
@@ -26,25 +26,14 @@ export interface BuildCommandOptions {
   root?: string;
 }
 
-export interface BuildCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface BuildCommandIo extends CommandIo {
   progressStream?: NodeJS.WriteStream;
 }
 
-const defaultIo: BuildCommandIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
-
 /** Runs the command and returns its exit code (see BUILD_EXIT); never calls process.exit. */
-export async function runBuildCommand(variants: readonly string[], opts: BuildCommandOptions, io: BuildCommandIo = defaultIo): Promise<number> {
+export async function runBuildCommand(variants: readonly string[], opts: BuildCommandOptions, io: BuildCommandIo = processIo): Promise<number> {
   const root = opts.root ?? findRepoRoot();
-  const fail = (code: number, message: string): number => {
-    io.stderr(`mlagen build: ${message}\n`);
-    if (opts.json) io.stdout(`${JSON.stringify({ ok: false, exitCode: code, error: message }, null, 2)}\n`);
-    return code;
-  };
+  const fail = failWith('build', io, opts.json);
 
   let nvcc: NvccInfo;
   try {
@@ -57,15 +46,7 @@ export async function runBuildCommand(variants: readonly string[], opts: BuildCo
   const ids = variants.length > 0 ? [...variants] : await listVariants(root);
   if (ids.length === 0) return fail(BUILD_EXIT.nothingToBuild, 'no variants to build: generated/ has no folder with a build.json (run `mlagen generate` first)');
 
-  let progress: Progress | undefined;
-  const results = await buildVariants(ids, {
-    root,
-    nvcc,
-    jobs: opts.jobs,
-    force: opts.force,
-    onPlan: (count) => (progress = createProgress(count, { stream: io.progressStream })),
-    onEvent: (e) => progress?.onEvent(e),
-  }).finally(() => progress?.finish());
+  const results = await buildWithProgress(ids, { root, nvcc, jobs: opts.jobs, force: opts.force }, io.progressStream);
 
   const ok = results.every((r) => r.ok);
   if (opts.json) {

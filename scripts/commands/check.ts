@@ -2,6 +2,7 @@
 // Runs build/<variant>/harness once per case (its own process each), against a float32 GPU
 // reference and, on small cases, a float64 CPU reference. Progress goes to stderr; stdout carries
 // the summary, or with --json only the JSON result.
+import { failWith, processIo, type CommandIo } from '../io.ts';
 import { Command, Option } from 'commander';
 import { positiveInt, positiveNumber } from './options.ts';
 
@@ -21,15 +22,8 @@ export const CHECK_EXIT = {
   noGpu: 77,
 } as const;
 
-export interface HarnessCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export const defaultIo: HarnessCommandIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+export type HarnessCommandIo = CommandIo;
+export const defaultIo: HarnessCommandIo = processIo;
 
 export interface CheckCommandOptions {
   cases?: CaseSet;
@@ -66,11 +60,7 @@ export function harnessVerbExits(verb: string, io: HarnessCommandIo, json: boole
       out({ skipped: true, exitCode: CHECK_EXIT.noGpu, reason });
       return CHECK_EXIT.noGpu;
     },
-    usage(message: string): number {
-      io.stderr(`mlagen ${verb}: ${message}\n`);
-      out({ ok: false, exitCode: CHECK_EXIT.usage, error: message });
-      return CHECK_EXIT.usage;
-    },
+    usage: (message: string): number => failWith(verb, io, json)(CHECK_EXIT.usage, message),
   };
 }
 

@@ -1,5 +1,6 @@
 // `mlagen emit torch <dir> [--variants ids]`: write a pip-installable PyTorch package (FlashMLA's API) built from
 // the generated variants. See scripts/torch/emit.ts and docs/torch.md.
+import { processIo, type CommandIo } from '../io.ts';
 import { Command } from 'commander';
 import path from 'node:path';
 
@@ -14,15 +15,7 @@ export interface EmitTorchOptions {
   root?: string;
 }
 
-export interface EmitIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: EmitIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+export type EmitIo = CommandIo;
 
 /** Splits `--variants a,b c` into ids. */
 export function parseVariantList(text: string | undefined): string[] {
@@ -33,7 +26,7 @@ export function parseVariantList(text: string | undefined): string[] {
 }
 
 /** Runs `mlagen emit torch` and returns the exit code: 0 written, 1 refused (the message says why). */
-export async function runEmitTorch(dir: string, opts: EmitTorchOptions, io: EmitIo = defaultIo): Promise<number> {
+export async function runEmitTorch(dir: string, opts: EmitTorchOptions, io: EmitIo = processIo): Promise<number> {
   const root = opts.root ?? findRepoRoot();
   const target = path.resolve(dir);
   try {

@@ -1,5 +1,6 @@
 // `mlagen report`: a self-contained HTML page (inline SVG charts, opens from the file system) with
 // our times per case against FlashMLA's anchor and the roofline, from bench records and tuning tables.
+import { processIo, type CommandIo } from '../io.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
@@ -22,12 +23,7 @@ export interface ReportCommandOptions {
 
 export const REPORT_DEFAULT_OUT = 'docs/perf/report.html';
 
-export interface ReportIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: ReportIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+export type ReportIo = CommandIo;
 
 function readJson(file: string): unknown {
   try {
@@ -38,7 +34,7 @@ function readJson(file: string): unknown {
 }
 
 /** Runs `mlagen report`; returns its exit code (0 written, 2 bad input). */
-export function runReportCommand(opts: ReportCommandOptions, io: ReportIo = defaultIo): number {
+export function runReportCommand(opts: ReportCommandOptions, io: ReportIo = processIo): number {
   const root = opts.root ?? findRepoRoot();
   try {
     let tuningFiles = (opts.tuning ?? []).map((f) => resolve(f));

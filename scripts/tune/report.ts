@@ -2,7 +2,7 @@
 // resources) that sets our times per case beside FlashMLA's anchor and the roofline
 // (memory floor = bytes / measured copy GB/s, compute floor = FLOPs / measured matmul TFLOPS).
 // Pure: the inputs are parsed records, the output is text.
-import type { Anchor, AnchorRow } from '../harness/anchor.ts';
+import { anchorFor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
 import { decodeBytes, decodeFlops, findCase, MATRIX_SK, matrixCases, type HarnessCase } from '../harness/cases.ts';
 import type { TuningTable } from './table.ts';
 
@@ -80,10 +80,6 @@ export interface Ceiling {
 const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b'];
 const ANCHOR_COLOR = '#d62728';
 
-function anchorRowFor(anchor: Anchor | undefined, c: HarnessCase): AnchorRow | undefined {
-  return anchor?.rows.find((r) => r.b === c.b && r.sQ === c.sQ && r.sk === c.sk && r.hQ === c.hQ && r.varlen === c.varlen);
-}
-
 /** The ceilings to draw the roofline with: measured with a bench, else with the tuner, else the anchor's. */
 export function pickCeilings(input: ReportInput): Ceiling | null {
   for (const b of input.benches) if (b.ceilings?.copyGbps) return { ...b.ceilings, source: `measured with bench ${b.label}` };
@@ -125,7 +121,7 @@ export function caseRows(input: ReportInput, ceilings: Ceiling | null): CaseRow[
   for (const id of sorted) {
     const c = findCase(id);
     if (!c) continue;
-    const anchor = anchorRowFor(input.anchor, c);
+    const anchor = anchorFor(input.anchor, c);
     // FLOPs and bytes of the run (varlen draws its lengths), else the formula with the nominal lengths.
     let flops: number | undefined;
     let bytes: number | undefined;

@@ -8,6 +8,7 @@
 //   4. build the table from the journal (table.ts) and publish it under generated/tuning/.
 // Everything that touches the machine goes through a TuneBackend, so the tests drive this code
 // with a fake one.
+import { processIo, type CommandIo } from '../io.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
@@ -17,9 +18,8 @@ import { execa } from 'execa';
 import type { Candidate, PrunedSpace, TuneSpace } from '../../dsl/tune/space.ts';
 import { describeSettings, pruneSpace } from '../../dsl/tune/space.ts';
 import { renderVariant } from '../../dsl/render/render.ts';
-import { buildVariants } from '../build/build.ts';
+import { buildWithProgress } from '../build/build.ts';
 import { locateNvcc } from '../build/nvcc.ts';
-import { createProgress, type Progress } from '../build/progress.ts';
 import { findCase, selectCases, type HarnessCase } from '../harness/cases.ts';
 import { runCase, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
 import { DISPATCH_H, DISPATCH_TS, renderDispatchH, renderDispatchTs } from './dispatch.ts';
@@ -64,16 +64,11 @@ export interface BuildOutcome {
   registers?: number | null;
 }
 
-export interface TuneIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface TuneIo extends CommandIo {
   progressStream?: NodeJS.WriteStream;
 }
 
-export const defaultTuneIo: TuneIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+export const defaultTuneIo: TuneIo = processIo;
 
 export interface TuneBackend {
   /** Hopper GPUs to use, each with its name. */
@@ -124,16 +119,7 @@ export const realBackend: TuneBackend = {
     } catch (e) {
       throw new NvccMissing((e as Error).message);
     }
-    let progress: Progress | undefined;
-    const results = await buildVariants(toBuild, {
-      root,
-      nvcc,
-      jobs,
-      generatedDir: workDir,
-      buildDir: workDir,
-      onPlan: (n) => (progress = createProgress(n, io.progressStream ? { stream: io.progressStream } : {})),
-      onEvent: (e) => progress?.onEvent(e),
-    }).finally(() => progress?.finish());
+    const results = await buildWithProgress(toBuild, { root, nvcc, jobs, generatedDir: workDir, buildDir: workDir }, io.progressStream);
     for (const r of results) {
       const regs = (r.report?.kernels ?? []).map((k) => k.registers ?? 0);
       outcomes.set(r.variantId, { variantId: r.variantId, ok: r.ok, errors: r.errors, registers: regs.length ? Math.max(...regs) : null });
