@@ -194,10 +194,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const lBlocks = pvN / kvTile.blockCols;
   const colBlocks = p.dQk / kvTile.blockCols;
   // Part L: consumer 0's V columns; part R: consumer 1's V columns and the RoPE columns.
+  const warpsPerGroup = SM90.warpgroupThreads / 32;  // one releasing arrival per warp of the last reader
   const parts: PipelinePart[] = seesaw
     ? [
-        { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: 4, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
-        { name: 'R', firstBlock: lBlocks, endBlock: colBlocks, consumerArrivals: 4, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
+        { name: 'L', firstBlock: 0, endBlock: lBlocks, consumerArrivals: warpsPerGroup, readers: 'consumer 0 (its P.V on columns 0..dv/2)' },
+        { name: 'R', firstBlock: lBlocks, endBlock: colBlocks, consumerArrivals: warpsPerGroup, readers: 'consumer 1 (its P.V on columns dv/2..dv)' },
       ]
     : [{ name: 'all', firstBlock: 0, endBlock: colBlocks, consumerArrivals: consumerThreads / 32, readers: 'every consumer warp' }];
   // The order S = Q K^T walks each stage's parts (and the producer refills them): stage 0 belongs to
@@ -341,9 +342,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
         constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
         constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
-        seesaw
-          ? constant('QK_B_CONSUMER_OFFSET', 0, 'the owner reads every key row', '0')
-          : constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES'),
+        // split-n only: the seesaw's step owner reads every key row.
+        ...(seesaw ? [] : [constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES')]),
         constant('QK_A_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('QK_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('PV_N', pvN, 'dv columns per consumer: D_V / CONSUMER_WARPGROUPS', 'D_V / CONSUMER_WARPGROUPS'),

@@ -713,7 +713,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.stride_multiple("kv_stride", 1, p.kv_stride[1], 16 / ELEM_BYTES);
   v.at_least64("kv_stride[1]", p.kv_stride[1], D_QK);
   v.at_least64("kv_stride[0]", p.kv_stride[0], int64_t(PAGE_SIZE) * p.kv_stride[1]);
-  v.range64("num_pages", p.num_pages, 1, INT32_MAX);
+  v.range("num_pages", p.num_pages, 1, INT32_MAX);
   v.range("max_pages_per_seq", p.max_pages_per_seq, 1, INT32_MAX);
   v.at_least64("block_table_stride", p.block_table_stride, p.max_pages_per_seq);
   if (!std::isfinite(p.softmax_scale)) v.fail("softmax_scale", "must be finite");

@@ -54,7 +54,6 @@ class Validator {
       fail(field, std::to_string(value) + " outside " + std::to_string(lo) + ".." + std::to_string(hi),
            lo == hi ? MLAGEN_ERR_UNSUPPORTED : MLAGEN_ERR_INVALID_ARGUMENT);
   }
-  void range64(const char* field, int64_t value, int64_t lo, int64_t hi) { range(field, value, lo, hi); }
 
   /** A value this library was generated for: anything else is unsupported here, not invalid in general. */
   void equal(const char* field, int64_t value, int64_t expected) {
