@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 
 import { anchorFor, loadAnchor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
-import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
+import { CASE_SETS, selectCases, tflops, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { hasHopperGpu } from '../harness/gpu.ts';
 import { harnessBinary, repoRoot, variantDtype } from '../harness/paths.ts';
 import { runCases, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
@@ -75,8 +75,7 @@ export function benchRow(r: CaseResult, c: HarnessCase, anchor: Anchor | undefin
   if (a) {
     row.anchor = a;
     if (c.varlen) {
-      const ours = (b.flops / (b.us_single * 1e-6)) / 1e12;
-      row.speedup = ours / a.tflops;
+      row.speedup = tflops(b.flops, b.us_single) / a.tflops;
       row.speedupApprox = true;
     } else {
       row.speedup = a.us / b.us_single;

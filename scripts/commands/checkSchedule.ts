@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { hasHopperGpu } from '../harness/gpu.ts';
-import { defaultVariantId, harnessBinary, repoRoot, variantSchedule } from '../harness/paths.ts';
+import { harnessBinary, repoRoot, variantSchedule } from '../harness/paths.ts';
 import { checkDeviceSchedule } from '../harness/scheduleCheck.ts';
-import { CHECK_EXIT, defaultIo, harnessVerbExits } from './check.ts';
+import { CHECK_EXIT, defaultIo, harnessVerbExits, resolveVariants } from './check.ts';
 
 export function registerCheckSchedule(program: Command): void {
   program
@@ -21,10 +21,15 @@ export function registerCheckSchedule(program: Command): void {
         return;
       }
       const root = repoRoot();
-      const id = variant ?? (await defaultVariantId(root));
-      const harness = id ? harnessBinary(root, id) : '';
-      if (!id || !existsSync(harness)) {
-        process.exitCode = exits.usage(`${harness || 'no variant'} not built: run \`mlagen build\` first`);
+      const { ids, error } = await resolveVariants(root, variant ? [variant] : [], false, 'check-schedule');
+      const id = ids[0];
+      if (error || !id) {
+        process.exitCode = exits.usage(error ?? 'no variant');
+        return;
+      }
+      const harness = harnessBinary(root, id);
+      if (!existsSync(harness)) {
+        process.exitCode = exits.usage(`${harness} not built: run \`mlagen build\` first`);
         return;
       }
       const r = await checkDeviceSchedule(harness, {

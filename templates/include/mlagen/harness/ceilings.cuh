@@ -11,6 +11,7 @@
 #include <glob.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -47,21 +48,19 @@ struct Api {
 };
 
 inline std::vector<std::string> candidates() {
-  std::vector<std::string> c = {"libcublas.so.13", "libcublas.so.12", "libcublas.so"};
+  constexpr const char* kNames[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so"};
+  std::vector<std::string> c(std::begin(kNames), std::end(kNames));
   std::vector<std::string> dirs;
   for (const char* var : {"CUDA_HOME", "CUDA_PATH"})
     if (const char* v = std::getenv(var)) dirs.push_back(std::string(v) + "/lib64");
   dirs.push_back("/usr/local/cuda/lib64");
   for (const std::string& d : dirs)
-    for (const char* n : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) c.push_back(d + "/" + n);
-  // PyTorch's pip wheels: nvidia/cublas/lib (CUDA 12) or nvidia/cu13/lib (CUDA 13).
-  for (const char* pattern : {"/opt/torch/.venv/lib/python3*/site-packages/nvidia/*/lib/libcublas.so.*",
-                              "/opt/torch/.venv/lib/python3*/site-packages/nvidia/cublas/lib/libcublas.so.*"}) {
-    glob_t g{};
-    if (glob(pattern, 0, nullptr, &g) == 0)
-      for (size_t i = 0; i < g.gl_pathc; ++i) c.push_back(g.gl_pathv[i]);
-    globfree(&g);
-  }
+    for (const char* n : kNames) c.push_back(d + "/" + n);
+  // PyTorch's pip wheels: nvidia/cublas/lib (CUDA 12) or nvidia/cu13/lib (CUDA 13), both under nvidia/*/lib.
+  glob_t g{};
+  if (glob("/opt/torch/.venv/lib/python3*/site-packages/nvidia/*/lib/libcublas.so.*", 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) c.push_back(g.gl_pathv[i]);
+  globfree(&g);
   return c;
 }
 
@@ -89,11 +88,11 @@ inline Api load() {
     api.get_version = reinterpret_cast<GetVersionFn>(dlsym(h, "cublasGetVersion_v2"));
     api.gemm_ex = reinterpret_cast<GemmExFn>(dlsym(h, "cublasGemmEx"));
     if (!api.create || !api.destroy || !api.set_stream || !api.gemm_ex) {
-      api.error = path + " lacks cublasCreate_v2/cublasDestroy_v2/cublasSetStream_v2/cublasGemmEx";
+      if (tried.size() < 1500) tried += (tried.empty() ? "" : "; ") + path + ": lacks cublasCreate_v2/cublasDestroy_v2/cublasSetStream_v2/cublasGemmEx";
+      dlclose(h);
       api.lib = nullptr;
       continue;
     }
-    api.error.clear();
     return api;
   }
   api.error = "no cuBLAS could be loaded (" + tried + ")";
