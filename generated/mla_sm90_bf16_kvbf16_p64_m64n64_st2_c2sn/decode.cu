@@ -239,23 +239,26 @@ struct DecodeArgs {
   int32_t causal;
 };
 
-// Loads the BLOCK_M x D_QK query rows of request b into the swizzled Q tile; rows past s_q*h_q are zero.
-__device__ __forceinline__ void load_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
+// Starts copying request b's BLOCK_M query rows into the swizzled Q tile (cp.async: no registers,
+// the thread runs on); rows past s_q*h_q are zero-filled. CONSUMER_THREADS / BLOCK_M threads share a
+// row, so each thread computes one source row. Completed by begin_piece.
+__device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
   constexpr int CHUNKS_PER_ROW = D_QK * ELEM_BYTES / 16;
   constexpr int CHUNKS_PER_SPAN = SPAN_BYTES / 16;
-  for (int i = ctid; i < BLOCK_M * CHUNKS_PER_ROW; i += CONSUMER_THREADS) {
-    const int r = i / CHUNKS_PER_ROW, chunk = i % CHUNKS_PER_ROW;
-    const int row = m_block * BLOCK_M + r;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (row < a.rows) {
-      const int s = row / a.h_q, h = row % a.h_q;
-      const q_t* src = a.q + b * a.q_stride_b + s * a.q_stride_s + h * a.q_stride_h;
-      v = __ldg(reinterpret_cast<const uint4*>(src) + chunk);
-    }
+  constexpr int THREADS_PER_ROW = CONSUMER_THREADS / BLOCK_M;
+  static_assert(CONSUMER_THREADS % BLOCK_M == 0 && CHUNKS_PER_ROW % THREADS_PER_ROW == 0, "Q rows split evenly over the consumers");
+  const int r = ctid / THREADS_PER_ROW, first = ctid % THREADS_PER_ROW;
+  const int row = m_block * BLOCK_M + r;
+  const bool live = row < a.rows;
+  const uint4* src = reinterpret_cast<const uint4*>(a.q + (live ? b * a.q_stride_b + (row / a.h_q) * a.q_stride_s + (row % a.h_q) * a.q_stride_h : 0));
+#pragma unroll 1
+  for (int k = 0; k < CHUNKS_PER_ROW / THREADS_PER_ROW; ++k) {  // not unrolled: 18 live addresses would cost registers
+    const int chunk = first + k * THREADS_PER_ROW;
     const uint32_t off = (chunk / CHUNKS_PER_SPAN) * Q_COL_BLOCK_BYTES +
                          mlagen::swizzle<SWIZZLE_BITS>(r * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
-    *reinterpret_cast<uint4*>(q_smem + off) = v;
+    mlagen::cp_async_16(q_smem + off, src + (live ? chunk : 0), live ? 16u : 0u);
   }
+  mlagen::cp_async_commit();
 }
 
 
@@ -276,12 +279,14 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
   return p;
 }
 
-// Starts a request: its Q rows into shared memory (every wgmma of the previous request has retired),
-// and the keys [0, key_limit) each of this thread's rows sees (bottom-right causal mask).
+// Starts a request: its Q rows in shared memory, copied here unless the previous piece prefetched
+// them once its last S = Q K^T retired, and the keys [0, key_limit) each of this thread's rows sees
+// (bottom-right causal mask).
 __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
-                                            int row_base, int (&key_limit)[2]) {
-  load_q(a, b, m_block, q_smem, ctid);
-  mlagen::fence_proxy_async_shared();
+                                            int row_base, int (&key_limit)[2], bool q_prefetched) {
+  if (!q_prefetched) prefetch_q(a, b, m_block, q_smem, ctid);
+  mlagen::cp_async_wait_all();
+  mlagen::fence_proxy_async_shared();  // cp.async writes through the generic proxy; wgmma reads through the async one
   mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
@@ -487,13 +492,15 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
   const int quad = lane % 4;
   const int row_base = warp * 16 + lane / 4;  // this thread's rows: row_base and row_base + 8
   uint32_t phases = 0;  // bit s: phase of stage s; each request starts on stage 0, as the producer does
+  bool q_prefetched = false;  // the previous piece started the copy of this piece's Q
 
   for (int b = begin_idx; b <= end_idx; ++b) {
     const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
     const int start = pc.start, end = pc.end, split = pc.split;
     const bool no_split = pc.no_split;
     int key_limit[2];  // keys [0, key_limit) are visible to the row; Q may be overwritten (RowSumReady)
-    begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit);
+    begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit, q_prefetched);
+    q_prefetched = start < end && b < end_idx;
     float row_max[2] = {-INFINITY, -INFINITY};
     float row_sum[2] = {0.f, 0.f};  // this thread's partial sums; reduced in the epilogue
     float o[PV_ACC];
@@ -564,6 +571,9 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
       stage = stage + 1 == KV_STAGES ? 0 : stage + 1;
     }
 
+    // Every S of the piece retired (each consumer's own before RowMaxReady, the other's before PReady):
+    // the next piece's Q lands while this one's rows are written.
+    if (q_prefetched) prefetch_q(a, b + 1, m_block, q_smem, ctid);
     store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);
   }
 }

@@ -250,23 +250,26 @@ struct DecodeArgs {
   int32_t causal;
 };
 
-// Loads the BLOCK_M x D_QK query rows of request b into the swizzled Q tile; rows past s_q*h_q are zero.
-__device__ __forceinline__ void load_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
+// Starts copying request b's BLOCK_M query rows into the swizzled Q tile (cp.async: no registers,
+// the thread runs on); rows past s_q*h_q are zero-filled. CONSUMER_THREADS / BLOCK_M threads share a
+// row, so each thread computes one source row. Completed by begin_piece.
+__device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
   constexpr int CHUNKS_PER_ROW = D_QK * ELEM_BYTES / 16;
   constexpr int CHUNKS_PER_SPAN = SPAN_BYTES / 16;
-  for (int i = ctid; i < BLOCK_M * CHUNKS_PER_ROW; i += CONSUMER_THREADS) {
-    const int r = i / CHUNKS_PER_ROW, chunk = i % CHUNKS_PER_ROW;
-    const int row = m_block * BLOCK_M + r;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (row < a.rows) {
-      const int s = row / a.h_q, h = row % a.h_q;
-      const q_t* src = a.q + b * a.q_stride_b + s * a.q_stride_s + h * a.q_stride_h;
-      v = __ldg(reinterpret_cast<const uint4*>(src) + chunk);
-    }
+  constexpr int THREADS_PER_ROW = CONSUMER_THREADS / BLOCK_M;
+  static_assert(CONSUMER_THREADS % BLOCK_M == 0 && CHUNKS_PER_ROW % THREADS_PER_ROW == 0, "Q rows split evenly over the consumers");
+  const int r = ctid / THREADS_PER_ROW, first = ctid % THREADS_PER_ROW;
+  const int row = m_block * BLOCK_M + r;
+  const bool live = row < a.rows;
+  const uint4* src = reinterpret_cast<const uint4*>(a.q + (live ? b * a.q_stride_b + (row / a.h_q) * a.q_stride_s + (row % a.h_q) * a.q_stride_h : 0));
+#pragma unroll 1
+  for (int k = 0; k < CHUNKS_PER_ROW / THREADS_PER_ROW; ++k) {  // not unrolled: 18 live addresses would cost registers
+    const int chunk = first + k * THREADS_PER_ROW;
     const uint32_t off = (chunk / CHUNKS_PER_SPAN) * Q_COL_BLOCK_BYTES +
                          mlagen::swizzle<SWIZZLE_BITS>(r * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
-    *reinterpret_cast<uint4*>(q_smem + off) = v;
+    mlagen::cp_async_16(q_smem + off, src + (live ? chunk : 0), live ? 16u : 0u);
   }
+  mlagen::cp_async_commit();
 }
 
 
@@ -287,12 +290,14 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
   return p;
 }
 
-// Starts a request: its Q rows into shared memory (every wgmma of the previous request has retired),
-// and the keys [0, key_limit) each of this thread's rows sees (bottom-right causal mask).
+// Starts a request: its Q rows in shared memory, copied here unless the previous piece prefetched
+// them once its last S = Q K^T retired, and the keys [0, key_limit) each of this thread's rows sees
+// (bottom-right causal mask).
 __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
-                                            int row_base, int (&key_limit)[2]) {
-  load_q(a, b, m_block, q_smem, ctid);
-  mlagen::fence_proxy_async_shared();
+                                            int row_base, int (&key_limit)[2], bool q_prefetched) {
+  if (!q_prefetched) prefetch_q(a, b, m_block, q_smem, ctid);
+  mlagen::cp_async_wait_all();
+  mlagen::fence_proxy_async_shared();  // cp.async writes through the generic proxy; wgmma reads through the async one
   mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
@@ -508,6 +513,15 @@ struct PairShared {
   __device__ __forceinline__ uint64_t* empty(int part, int stage) const { return reinterpret_cast<uint64_t*>(smem + SMEM_KV_EMPTY_OFFSET) + part * KV_STAGES + stage; }
 };
 
+// The Q rows of the next piece: the last pair starts copying them once both of its S = Q K^T retired.
+struct NextQ {
+  bool now;  // this is the piece's last pair and another piece follows
+  int b, m_block, ctid;
+  __device__ __forceinline__ void start(const DecodeArgs& a, const PairShared& sh) const {
+    if (now) prefetch_q(a, b, m_block, sh.q(), ctid);
+  }
+};
+
 struct RowState {
   int key_limit[2];  // keys [0, key_limit) are visible to the row (bottom-right causal mask)
   float m[2];        // running row max (exp2 domain)
@@ -625,7 +639,8 @@ __device__ __forceinline__ void adopt_max(const PairShared& sh, int which, RowSt
 // Consumer 0's half of one pair: owns step A (stage 0).
 template <bool HAS_B>
 __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& sh, uint32_t phase0, uint32_t phase1, int tok0,
-                                        RowState& rs, float (&o)[PV_ACC], float (&s)[QK_ACC], int lane, int quad, int row_base) {
+                                        RowState& rs, float (&o)[PV_ACC], float (&s)[QK_ACC], int lane, int quad, int row_base,
+                                        const NextQ& next_q) {
   uint8_t* kv_a = sh.kv(0);
   uint8_t* kv_b = sh.kv(1);
   issue_qk<0>(sh, phase0, s);
@@ -647,7 +662,8 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
   mlagen::fence_fragment(o);
   release_part(sh, PART_L, 0, lane);
 
-  take(kMaxReady1);
+  take(kMaxReady1);  // S_B (if any) retired, as S_A did: Q is free
+  next_q.start(a, sh);
   float scale_b[2];
   adopt_max(sh, 2, rs, scale_b, row_base);
   if constexpr (HAS_B) {
@@ -667,7 +683,8 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
 // P_A.V_AR, which gives stage 1 (released last in the previous pair) S_A and its softmax to land.
 template <bool HAS_B>
 __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& sh, uint32_t phase0, uint32_t phase1, int tok0,
-                                        RowState& rs, float (&o)[PV_ACC], float (&s)[QK_ACC], int lane, int quad, int row_base) {
+                                        RowState& rs, float (&o)[PV_ACC], float (&s)[QK_ACC], int lane, int quad, int row_base,
+                                        const NextQ& next_q) {
   uint8_t* kv_a = sh.kv(0);
   uint8_t* kv_b = sh.kv(1);
   if constexpr (HAS_B) issue_qk<1>(sh, phase1, s);
@@ -694,6 +711,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     mlagen::fence_fragment(o);
     release_part(sh, PART_R, 0, lane);
     store_p(sh.p(), pa, row_base, quad);
+    next_q.start(a, sh);  // S_A and S_B retired, nothing in flight
     mlagen::fence_proxy_async_shared();
     publish(kPReady1);
     scale_rows(o, scale_b);
@@ -712,6 +730,7 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     mlagen::wgmma_wait<0>();
     mlagen::fence_fragment(o);
     release_part(sh, PART_R, 0, lane);
+    next_q.start(a, sh);
   }
 }
 
@@ -726,13 +745,15 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
   const int quad = lane % 4;
   const int row_base = warp * 16 + lane / 4;  // this thread's rows: row_base and row_base + 8
   uint32_t phase0 = 0, phase1 = 0;  // per stage: a request with an odd step count leaves stage 1 out
+  bool q_prefetched = false;        // the previous piece started the copy of this piece's Q
 
   for (int b = begin_idx; b <= end_idx; ++b) {
     const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
     const int start = pc.start, end = pc.end, split = pc.split;
     const bool no_split = pc.no_split;
     RowState rs;
-    begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit);
+    begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit, q_prefetched);
+    q_prefetched = start < end && b < end_idx;
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       rs.m[i] = -INFINITY;
@@ -745,12 +766,13 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
 
     for (int tok0 = start; tok0 < end; tok0 += 2 * BLOCK_N) {
       const bool has_b = tok0 + BLOCK_N < end;
+      const NextQ next_q{tok0 + 2 * BLOCK_N >= end && b < end_idx, b + 1, m_block, ctid};
       if (WG == 0) {
-        if (has_b) pair_c0<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base);
-        else pair_c0<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base);
+        if (has_b) pair_c0<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
+        else pair_c0<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
       } else {
-        if (has_b) pair_c1<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base);
-        else pair_c1<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base);
+        if (has_b) pair_c1<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
+        else pair_c1<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
       }
       phase0 ^= 1;
       if (has_b) phase1 ^= 1;

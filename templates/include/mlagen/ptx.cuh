@@ -48,6 +48,16 @@ __device__ __forceinline__ void fence_proxy_async_shared() {
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
+// ---- cp.async (LDGSTS): 16-byte copies global -> shared without staging in registers -------------
+/** Copies 16 bytes, or writes 16 zero bytes when src_bytes is 0 (src is then not read). */
+__device__ __forceinline__ void cp_async_16(void* smem_dst, const void* gmem_src, uint32_t src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_u32(smem_dst)), "l"(gmem_src), "r"(src_bytes)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+/** Waits for every cp.async this thread issued. */
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
+
 // bar.sync / bar.arrive are .aligned: every thread of the warp must execute the same instruction, so
 // each wrapper first reconverges the warp (a lane-divergent store or arrive may precede it).
 // Not inlined, so every warpgroup meets a named barrier at the same instruction even when the
