@@ -49,7 +49,7 @@ export interface MlaDecodeConfig {
   seesawSecondQk: 'early' | 'late';
   /**
    * seesaw only: how a consumer hands its row statistics and its P tile to the other. 'sync': both
-   * meet at a bar.sync; 'arrive': the writer arrives (bar.arrive) and runs on, only the reader waits,
+   * meet at a barrier.sync; 'arrive': the writer arrives (barrier.arrive) and runs on, only the reader waits,
    * so the writer is never held by the reader's own TMA waits.
    */
   seesawHandoff: 'sync' | 'arrive';

@@ -58,21 +58,21 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 /** Waits for every cp.async this thread issued. */
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
 
-// bar.sync / bar.arrive are .aligned: every thread of the warp must execute the same instruction, so
-// each wrapper first reconverges the warp (a lane-divergent store or arrive may precede it).
-// Not inlined, so every warpgroup meets a named barrier at the same instruction even when the
-// seesaw's consumers reach it from different code. Tried against synccheck's "divergent thread(s)
-// in block" report on the seesaw, which it did not remove (docs/perf/2026-11-22-validation.md); kept
-// because the validated kernels were built with it.
+// Named barriers in their non-.aligned form (barrier.sync / barrier.arrive): the seesaw's consumers
+// meet one barrier from different code, one arriving where the other waits, and the .aligned form
+// (bar.sync) promises more convergence than that; compute-sanitizer's synccheck reported "divergent
+// thread(s) in block" on every seesaw hand-off with it and is clean without it, at the same speed
+// (docs/perf/kernel-versions.md, session 3). Each wrapper still reconverges the warp first.
+// Not inlined, so the consumers reach a barrier through one instruction.
 static __device__ __noinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
   __syncwarp();
-  asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
+  asm volatile("barrier.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
 }
 
 /** Arrives on a named barrier without waiting: the writer's half of a one-way hand-off. */
 __device__ __forceinline__ void named_barrier_arrive(uint32_t id, uint32_t threads) {
   __syncwarp();
-  asm volatile("bar.arrive %0, %1;" ::"r"(id), "r"(threads) : "memory");
+  asm volatile("barrier.arrive %0, %1;" ::"r"(id), "r"(threads) : "memory");
 }
 
 // ---- TMA ----------------------------------------------------------------------------------------
