@@ -45,7 +45,7 @@ export const DEEPSEEK_MLA: MlaProblem = {
   dV: 512,
   hQ: { min: 1, max: 128 },
   hKv: 1,
-  sQ: { min: 1, max: 4 },
+  sQ: { min: 1, max: 16 },
   pageSize: 64,
   qDtype: 'bf16',
   kvDtype: 'bf16',

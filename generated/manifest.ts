@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'bf4989ec7fe0',
+    planHash: '35cf5896e7ca',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '8770c426ef0b',
+    planHash: '7d3e945b6e64',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'e7faf67dd319',
+    planHash: '4579128aee57',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -69,13 +69,13 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 33,
-      max: 512
+      max: 2048
     }
   },
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'e3668e296b83',
+    planHash: '9ec288c76f00',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -87,7 +87,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 33,
-      max: 512
+      max: 2048
     }
   }
 ];

@@ -18,7 +18,7 @@ describe('dispatch rules', () => {
   it('route every dtype and row count of the catalogue to exactly one variant', () => {
     const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
     for (const dtype of ['bf16', 'fp16'] as const) {
-      for (let rows = 1; rows <= 512; ++rows) {
+      for (let rows = 1; rows <= 2048; ++rows) {
         const hits = rules.filter((r) => r.dtype === dtype && rows >= r.rows.min && rows <= r.rows.max);
         expect(hits.length, `${dtype} rows ${rows}`).toBe(1);
       }
@@ -29,8 +29,8 @@ describe('dispatch rules', () => {
 
   it('reject gaps and schedules the catalogue lacks, naming the dtype', () => {
     expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
-      'dispatch > bf16 > rows: rows 65..512 are served by no rule',
-      'dispatch > fp16 > rows: rows 65..512 are served by no rule',
+      'dispatch > bf16 > rows: rows 65..2048 are served by no rule',
+      'dispatch > fp16 > rows: rows 65..2048 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [
       { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },

@@ -142,6 +142,16 @@ export function edgeCases(): HarnessCase[] {
     edge('sq3', 's_q 3 (384 rows)', { b: 16, sQ: 3, sk: 2048, varlen: true }),
     edge('sq4', 's_q 4 (512 rows)', { b: 16, sQ: 4, sk: 2048, varlen: true }),
     edge('sq3-hq20', 's_q 3, h_q 20 (60 rows)', { b: 16, sQ: 3, hQ: 20, sk: 2048 }),
+    // Speculative decoding / MTP: more query tokens than FlashMLA's usual 1-2.
+    edge('sq8', 's_q 8 (1024 rows, 16 m-blocks per request)', { b: 16, sQ: 8, sk: 2048, varlen: true }),
+    edge('sq16-hq128', 's_q 16 (2048 rows, 4 SM parts)', { b: 8, sQ: 16, sk: 4096, varlen: true }),
+    edge('sq16-hq16', 's_q 16, h_q 16 (256 rows)', { b: 16, sQ: 16, hQ: 16, sk: 2048, varlen: true }),
+    edge('sq5-hq20', 's_q 5, h_q 20 (100 rows: m-blocks straddle query tokens)', { b: 16, sQ: 5, hQ: 20, sk: 2048 }),
+    edge('sq16-seqlen-lt', 's_q 16 with lengths around 16: leading query tokens see few or no keys', {
+      sQ: 16,
+      hQ: 16,
+      seqlens: [1, 7, 15, 16, 17, 0, 31, 64, 65],
+    }),
     // fp16.
     edge('fp16-sq1', 'fp16 q, cache and out', { b: 32, dtype: 'fp16', sk: 4096, varlen: true }),
     edge('fp16-sq2-hq64', 'fp16, s_q 2, h_q 64', { b: 32, dtype: 'fp16', sQ: 2, hQ: 64, sk: 4096 }),
