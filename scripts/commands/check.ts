@@ -8,7 +8,7 @@ import { positiveInt, positiveNumber } from './options.ts';
 
 import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { noGpuReason, hasHopperGpu } from '../harness/gpu.ts';
-import { defaultVariantId, harnessBinary, manifestVariantIds, repoRoot, variantDtype } from '../harness/paths.ts';
+import { defaultVariantId, harnessBinary, manifestVariantIds, repoRoot, variantDtype, variantPageSize } from '../harness/paths.ts';
 import { runCases, type CaseResult, type CaseStatus } from '../harness/runner.ts';
 import { existsSync } from 'node:fs';
 
@@ -90,8 +90,9 @@ export async function resolveVariants(
     : { ids: [], error: `no variant given and generated/manifest.ts lists none: name one (\`mlagen ${verb} <variant>\`)` };
 }
 
-export function withDtype(cases: readonly HarnessCase[], dtype: Dtype | undefined): HarnessCase[] {
-  return dtype ? cases.map((c) => ({ ...c, dtype })) : [...cases];
+/** The cases as a variant runs them: in its dtype (or the one asked for) and on its KV page size. */
+export function forVariant(cases: readonly HarnessCase[], dtype: Dtype | undefined, pageSize: number | undefined): HarnessCase[] {
+  return cases.map((c) => ({ ...c, ...(dtype ? { dtype } : {}), ...(pageSize ? { pageSize } : {}) }));
 }
 
 const fmt = (x: number | null | undefined, digits = 2): string =>
@@ -152,7 +153,7 @@ export async function runCheckCommand(
   const report: { variant: string; results: CaseResult[] }[] = [];
   for (const [i, id] of ids.entries()) {
     const dtype = opts.dtype ?? (await variantDtype(root, id));
-    const run = withDtype(cases, dtype);
+    const run = forVariant(cases, dtype, variantPageSize(root, id));
     io.stderr(`mlagen check ${id}: ${run.length} cases${dtype ? ` in ${dtype}` : ''}\n`);
     let n = 0;
     const results = await runCases(binaries[i]!, run, 'check', extraArgs(opts), {

@@ -60,11 +60,28 @@ export async function variantDtype(root: string, id: string): Promise<'bf16' | '
   return q === 'bf16' || q === 'fp16' ? q : undefined;
 }
 
+/** The KV page size a variant was generated for (plan.json; for the dispatcher, its routes'). */
+export function variantPageSize(root: string, id: string): number | undefined {
+  const plan = variantPlan(root, id);
+  const page = plan?.config?.problem?.pageSize;
+  return typeof page === 'number' ? page : undefined;
+}
+
 /**
  * The split-KV schedule a variant was generated with (generated/<id>/plan.json); for the dispatcher,
  * the one its routed variants share (the first route's). Undefined when neither file is there.
  */
 export function variantSchedule(root: string, id: string): SplitKvSchedule | undefined {
+  return variantPlan(root, id)?.schedule;
+}
+
+interface PlanFile {
+  schedule?: SplitKvSchedule;
+  config?: { problem?: { pageSize?: number } };
+}
+
+/** generated/<id>/plan.json, or for the dispatcher (routes.json, no plan) its first route's. */
+function variantPlan(root: string, id: string): PlanFile | undefined {
   const planOf = (v: string) => join(root, 'generated', v, 'plan.json');
   let plan = planOf(id);
   const routes = join(root, 'generated', id, 'routes.json');
@@ -73,7 +90,7 @@ export function variantSchedule(root: string, id: string): SplitKvSchedule | und
     if (first) plan = planOf(first);
   }
   if (!existsSync(plan)) return undefined;
-  return (JSON.parse(readFileSync(plan, 'utf8')) as { schedule?: SplitKvSchedule }).schedule;
+  return JSON.parse(readFileSync(plan, 'utf8')) as PlanFile;
 }
 
 /** The first variant of generated/manifest.ts, or undefined if there is none. */

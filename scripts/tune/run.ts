@@ -147,6 +147,10 @@ export function resolveCases(spec: string, dtype: 'bf16' | 'fp16'): HarnessCase[
   return set.map((c) => ({ ...c, dtype }));
 }
 
+/** A case on the candidate's KV page size (the cases are written for 64-token pages). */
+const onPage = (k: HarnessCase, c: { config: { problem: { pageSize: number } } }): HarnessCase =>
+  k.pageSize === c.config.problem.pageSize ? k : { ...k, pageSize: c.config.problem.pageSize };
+
 export function resolveCheckCases(ids: readonly string[], dtype: 'bf16' | 'fp16'): HarnessCase[] {
   return ids.map((id) => {
     const c = findCase(id) ?? selectCases('all', id)[0];
@@ -368,7 +372,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   const checkTasks = ready.flatMap((c) => opts.checkCases.filter((k) => !done.has(pairKey('check', c.variantId, k.id))).map((k) => ({ c, k })));
   let n = 0;
   await onGpus(checkTasks, gpus, async ({ c, k }, gpu) => {
-    const r = await backend.runCase(binary(c.variantId), k, 'check', [], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onPage(k, c), 'check', [], envFor(gpu), opts.timeoutMs);
     append(checkRecord(c.variantId, r, gpu.name));
     say(`[check ${++n}/${checkTasks.length}] ${r.status.padEnd(7)} ${c.variantId} ${k.id}${r.status === 'pass' ? '' : `: ${r.message}`}`);
   });
@@ -384,7 +388,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   n = 0;
   await onGpus(benchTasks, gpus, async ({ c, k }, gpu) => {
     const seed = opts.seed === 'random' ? [] : ['--seed', `${opts.seed ?? caseSeed(k.id)}`];
-    const r = await backend.runCase(binary(c.variantId), k, 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onPage(k, c), 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
     const rec = benchRecord(c.variantId, k, r, gpu.name);
     append(rec);
     say(`[bench ${++n}/${benchTasks.length}] ${r.status.padEnd(7)} ${k.id} ${c.variantId} ${r.status === 'pass' ? us(rec.usSingle) : r.message}`);

@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestRows, variantDtype, variantSchedule } from '../../scripts/harness/paths.ts';
+import { manifestRows, variantDtype, variantPageSize, variantSchedule } from '../../scripts/harness/paths.ts';
+import { forVariant } from '../../scripts/commands/check.ts';
+import { selectCases } from '../../scripts/harness/cases.ts';
 
 describe('variantSchedule', () => {
   const root = mkdtempSync(join(tmpdir(), 'mlagen-paths-'));
@@ -10,7 +12,7 @@ describe('variantSchedule', () => {
     mkdirSync(join(root, rel, '..'), { recursive: true });
     writeFileSync(join(root, rel), JSON.stringify(obj));
   };
-  put('generated/v_fo3/plan.json', { schedule: { blockN: 64, fixedOverheadBlocks: 3, blockM: 64 } });
+  put('generated/v_fo3/plan.json', { schedule: { blockN: 64, fixedOverheadBlocks: 3, blockM: 64 }, config: { problem: { pageSize: 16 } } });
   put('generated/disp/routes.json', { rules: [{ variantId: 'v_fo3' }] });
 
   it("reads the variant's own schedule (a tuned split cost, not the default)", () => {
@@ -22,6 +24,27 @@ describe('variantSchedule', () => {
   });
   it('matches the committed catalogue', () => {
     expect(variantSchedule(process.cwd(), 'mla_sm90_dispatch')).toEqual({ blockN: 64, fixedOverheadBlocks: 5, blockM: 64 });
+  });
+});
+
+describe('variantPageSize and forVariant', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mlagen-page-'));
+  mkdirSync(join(root, 'generated', 'v16'), { recursive: true });
+  writeFileSync(join(root, 'generated', 'v16', 'plan.json'), JSON.stringify({ config: { problem: { pageSize: 16 } } }));
+
+  it("reads the variant's page size, the dispatcher's from its routes, nothing for an unknown id", () => {
+    expect(variantPageSize(root, 'v16')).toBe(16);
+    expect(variantPageSize(root, 'missing')).toBeUndefined();
+    expect(variantPageSize(process.cwd(), 'mla_sm90_dispatch')).toBe(64);
+  });
+
+  it('runs the cases (written for 64-token pages) on the variant page size and dtype', () => {
+    const cases = selectCases('edge', 'page-boundaries');
+    expect(cases.every((c) => c.pageSize === 64 && c.dtype === 'bf16')).toBe(true);
+    const run = forVariant(cases, 'fp16', 16);
+    expect(run.map((c) => [c.pageSize, c.dtype])).toEqual(cases.map(() => [16, 'fp16']));
+    expect(run.map((c) => c.seqlens)).toEqual(cases.map((c) => c.seqlens));
+    expect(forVariant(cases, undefined, undefined)).toEqual(cases);
   });
 });
 
