@@ -7,8 +7,11 @@
 // lse_i = -inf (the piece saw no key) weighs 0; when every piece is -inf, out = 0 and lse = +inf.
 // Requests with one piece were written by the split kernel directly; their CTAs return at once.
 //
-// Launch (mlagen_launch_combine): grid (batch, ceil(s_q*h_q / 8)), 256 threads, one warp per row,
-// no dynamic shared memory, programmatic dependent launch after the split kernel.
+// Launch (mlagen_launch_combine): grid (batch, ceil(s_q*h_q * warps per row / 8)), 256 threads. One warp
+// per row, unless batch * s_q*h_q is small: then one warp per 128 columns of a row (STEPS = 1), so a few
+// long requests cut into many pieces still spread their reads over many warps (for large batches more,
+// smaller CTAs only cost scheduling: measured, docs/perf/kernel-versions.md). No dynamic shared memory;
+// programmatic dependent launch after the split kernel.
 #ifndef MLAGEN_COMBINE_CUH
 #define MLAGEN_COMBINE_CUH
 
@@ -45,8 +48,13 @@ __host__ __device__ inline mlagen_split_partials mlagen_split_partials_in(void* 
 
 namespace mlagen_combine {
 
-constexpr int kRowsPerCta = 8;  // one warp per output row
-constexpr int kThreads = kRowsPerCta * 32;
+constexpr int kWarpsPerCta = 8;
+constexpr int kThreads = kWarpsPerCta * 32;
+constexpr int kColsPerStep = 32 * 4;  // a float4 per lane
+/** 128-column steps of a row. */
+__host__ __device__ constexpr int steps_per_row(int dv) { return (dv + kColsPerStep - 1) / kColsPerStep; }
+/** Up to this many output rows in the whole batch, each row is split over steps_per_row warps. */
+constexpr int64_t kSplitColumnsUpToRows = 512;
 constexpr unsigned kFullMask = 0xffffffffu;
 
 // What the kernel reads, resolved on the host from mlagen_decode_params.
@@ -100,19 +108,24 @@ template <> struct DtypeOf<__half> { static constexpr mlagen_dtype value = MLAGE
 
 }  // namespace mlagen_combine
 
-// Lane l owns columns [4l + 128j, 4l + 128j + 4): 16-byte loads, a warp reads 512 contiguous bytes.
-template <typename OutT, int DV>
+// Warp task t of request b: row t / kChunks, its (t % kChunks)-th share of the row's 128-column steps
+// (STEPS of them); lane l owns columns 4l.. of each step (16-byte loads, 512 contiguous bytes per step).
+template <typename OutT, int DV, int STEPS>
 __global__ void __launch_bounds__(mlagen_combine::kThreads)
 mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   using namespace mlagen_combine;
   static_assert(DV > 0 && DV % 4 == 0, "DV must be a positive multiple of 4 (float4 columns)");
-  constexpr int kColsPerStep = 32 * 4;
-  constexpr int kSteps = (DV + kColsPerStep - 1) / kColsPerStep;
+  static_assert(STEPS >= 1 && steps_per_row(DV) % STEPS == 0, "STEPS must divide the row's 128-column steps");
+  constexpr int kChunks = steps_per_row(DV) / STEPS;
+  // Pieces in flight per lane: fewer columns per warp leave room for more pieces.
+  constexpr int kPieceUnroll = STEPS == 1 ? 8 : 4;
 
   const int lane = threadIdx.x % 32;
   const int64_t b = blockIdx.x;
   const int64_t rows = static_cast<int64_t>(a.s_q) * a.h_q;
-  const int64_t r = static_cast<int64_t>(blockIdx.y) * kRowsPerCta + threadIdx.x / 32;
+  const int64_t task = static_cast<int64_t>(blockIdx.y) * kWarpsPerCta + threadIdx.x / 32;
+  const int64_t r = task / kChunks;
+  const int first_col = static_cast<int>(task % kChunks) * STEPS * kColsPerStep + lane * 4;
   if (r >= rows) return;
 
   // The split kernel's writes are visible from here (a no-op without PDL); num_splits too: the
@@ -135,9 +148,9 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   const float row_lse = saw_key ? acc_lse.m + logf(acc_lse.s) : INFINITY;
 
   // Pass 2: weighted sum of the partial rows, 32 pieces per round (lane i holds piece i's weight).
-  float4 acc[kSteps];
+  float4 acc[STEPS];
 #pragma unroll
-  for (int j = 0; j < kSteps; ++j) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
+  for (int j = 0; j < STEPS; ++j) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
   if (saw_key) {
     for (int32_t round = 0; round < count; round += 32) {
       const int32_t mine = round + lane;
@@ -147,14 +160,14 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
         weight = l == -INFINITY ? 0.f : expf(l - row_lse);
       }
       const int in_round = min(32, count - round);
-#pragma unroll 4
+#pragma unroll kPieceUnroll
       for (int k = 0; k < in_round; ++k) {
         const float w = __shfl_sync(kFullMask, weight, k);
         if (w == 0.f) continue;  // warp-uniform: skip the loads of pieces that saw no key
         const float* src = a.o_accum + ((first + static_cast<int64_t>(round + k)) * rows + r) * DV;
 #pragma unroll
-        for (int j = 0; j < kSteps; ++j) {
-          const int col = lane * 4 + j * kColsPerStep;
+        for (int j = 0; j < STEPS; ++j) {
+          const int col = first_col + j * kColsPerStep;
           if (col < DV) {
             const float4 v = __ldcs(reinterpret_cast<const float4*>(src + col));  // read once: stream
             acc[j].x += w * v.x, acc[j].y += w * v.y, acc[j].z += w * v.z, acc[j].w += w * v.w;
@@ -168,11 +181,11 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   OutT* dst = static_cast<OutT*>(a.out) + b * a.out_stride[0] + s * a.out_stride[1] + h * a.out_stride[2];
   const bool vectorised = (reinterpret_cast<uintptr_t>(dst) % (4 * sizeof(OutT))) == 0;
 #pragma unroll
-  for (int j = 0; j < kSteps; ++j) {
-    const int col = lane * 4 + j * kColsPerStep;
+  for (int j = 0; j < STEPS; ++j) {
+    const int col = first_col + j * kColsPerStep;
     if (col < DV) store4<OutT>(dst + col, acc[j], vectorised);
   }
-  if (lane == 0) a.lse[(b * a.h_q + h) * a.s_q + s] = row_lse;
+  if (first_col == 0) a.lse[(b * a.h_q + h) * a.s_q + s] = row_lse;
 }
 
 // Launches the combine on `stream` as a programmatic dependent of the kernel before it (the split
@@ -181,8 +194,9 @@ template <typename OutT, int DV>
 inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStream_t stream) {
   using namespace mlagen_combine;
   const int64_t rows = static_cast<int64_t>(p.s_q) * p.h_q;
-  const int64_t row_blocks = (rows + kRowsPerCta - 1) / kRowsPerCta;
-  if (p.dv != DV || p.out_dtype != DtypeOf<OutT>::value || p.batch < 1 || rows < 1 || row_blocks > 65535 ||
+  const bool split_columns = static_cast<int64_t>(p.batch) * rows <= kSplitColumnsUpToRows;
+  const int64_t task_blocks = (rows * (split_columns ? steps_per_row(DV) : 1) + kWarpsPerCta - 1) / kWarpsPerCta;
+  if (p.dv != DV || p.out_dtype != DtypeOf<OutT>::value || p.batch < 1 || rows < 1 || task_blocks > 65535 ||
       p.num_sm_parts < 1 || p.num_splits == nullptr || p.num_splits_len != p.batch + 1 || p.out == nullptr ||
       p.lse == nullptr || p.workspace == nullptr || reinterpret_cast<uintptr_t>(p.workspace) % 16 != 0 ||
       static_cast<int64_t>(p.workspace_bytes) < mlagen_split_partials_bytes(p.batch, p.num_sm_parts, rows, DV))
@@ -200,18 +214,19 @@ inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStre
   args.s_q = p.s_q;
   args.h_q = p.h_q;
 
-  // The batch goes on x (up to 2^31 - 1 CTAs); y holds the row blocks.
+  // The batch goes on x (up to 2^31 - 1 CTAs); y holds the blocks of (row, column chunk) warp tasks.
   cudaLaunchAttribute pdl[1];
   pdl[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   pdl[0].val.programmaticStreamSerializationAllowed = 1;
   cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(static_cast<unsigned>(p.batch), static_cast<unsigned>(row_blocks), 1);
+  config.gridDim = dim3(static_cast<unsigned>(p.batch), static_cast<unsigned>(task_blocks), 1);
   config.blockDim = dim3(kThreads, 1, 1);
   config.dynamicSmemBytes = 0;
   config.stream = stream;
   config.attrs = pdl;
   config.numAttrs = 1;
-  return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV>, args);
+  return split_columns ? cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1>, args)
+                       : cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, steps_per_row(DV)>, args);
 }
 
 #endif  // MLAGEN_COMBINE_CUH
