@@ -41,6 +41,33 @@ async function shardDirs(): Promise<string[]> {
   return dirs;
 }
 
+describe('tuning over page sizes', () => {
+  it('runs every check and timed case on the candidate page size', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mlagen-pages-'));
+    const backend = fakeBackend();
+    await runTune(
+      {
+        root,
+        space: { base: DEFAULT_MLA_DECODE, params: [param('problem.pageSize', [16, 64, 128])] },
+        cases: selectCases('matrix', 'sq1-sk4096-hq16'),
+        checkCases: selectCases('edge', 'edge-page-boundaries-sq2'),
+        shard: { index: 0, count: 1 },
+        resume: false,
+        outDir: join(root, 'out'),
+        workDir: join(root, 'work'),
+        build: true,
+        tuningDir: null,
+      },
+      backend,
+      quiet,
+    );
+    const pages = new Set(backend.runs.map((r) => `${r.variant.match(/_p(\d+)_/)![1]}:${r.pageSize}`));
+    expect([...pages].sort()).toEqual(['128:128', '16:16', '64:64']);
+    expect(backend.runs.filter((r) => r.mode === 'check')).toHaveLength(3);
+    expect(backend.runs.filter((r) => r.mode === 'bench')).toHaveLength(3 * selectCases('matrix', 'sq1-sk4096-hq16').length);
+  });
+});
+
 describe('the tune and report commands', () => {
   afterEach(() => {
     process.exitCode = undefined;

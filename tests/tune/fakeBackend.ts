@@ -25,8 +25,8 @@ export interface FakeOptions {
 
 export class Killed extends Error {}
 
-export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mode: string; variant: string; caseId: string; env: Record<string, string>; extra: readonly string[] }[] } {
-  const runs: { mode: string; variant: string; caseId: string; env: Record<string, string>; extra: readonly string[] }[] = [];
+export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mode: string; variant: string; caseId: string; pageSize: number; env: Record<string, string>; extra: readonly string[] }[] } {
+  const runs: { mode: string; variant: string; caseId: string; pageSize: number; env: Record<string, string>; extra: readonly string[] }[] = [];
   const gpus = opts.gpus ?? [{ index: '0', name: 'NVIDIA H100 80GB HBM3' }];
   const variantOf = (binary: string): string => binary.split('/').slice(-2)[0]!;
   const outcome = (id: string): BuildOutcome =>
@@ -44,7 +44,7 @@ export function fakeBackend(opts: FakeOptions = {}): TuneBackend & { runs: { mod
     runCase: async (binary: string, c: HarnessCase, mode, extra, env) => {
       if (opts.killAfter !== undefined && runs.length >= opts.killAfter) throw new Killed('killed');
       const variant = variantOf(binary);
-      runs.push({ mode, variant, caseId: c.id, env, extra });
+      runs.push({ mode, variant, caseId: c.id, pageSize: c.pageSize, env, extra });
       const fail = mode === 'check' && opts.failCheck?.(variant, c.id);
       const usSingle = fakeUs(variant, c.id);
       const json = {
