@@ -128,12 +128,14 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   const int first_col = static_cast<int>(task % kChunks) * STEPS * kColsPerStep + lane * 4;
   if (r >= rows) return;
 
-  // The split kernel's writes are visible from here (a no-op without PDL); num_splits too: the
-  // metadata kernel may be PDL-chained as well.
-  mlagen::pdl_wait_primary();
+  // num_splits is the metadata kernel's, complete before the split kernel began (that one is launched
+  // without PDL, so it waits for all earlier work): a request that was not split returns at once,
+  // while the split kernel may still run, and costs the call nothing at its end.
   const int32_t first = a.num_splits[b];
   const int32_t count = a.num_splits[b + 1] - first;
   if (count <= 1) return;
+  // The split kernel's partials are visible from here (a no-op without PDL).
+  mlagen::pdl_wait_primary();
 
   // Pass 1: lse of the row over all pieces, any number of them (lanes stride, then merge).
   LogSumExp acc_lse;
