@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 
 import { anchorFor, loadAnchor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
-import { CASE_SETS, selectCases, tflops, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
+import { CASE_SETS, forVariant, selectCases, tflops, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { hasHopperGpu } from '../harness/gpu.ts';
 import { harnessBinary, repoRoot, variantDtype, variantPageSize } from '../harness/paths.ts';
 import { runCases, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
-import { CHECK_EXIT, countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, forVariant, type HarnessCommandIo } from './check.ts';
+import { CHECK_EXIT, countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, type HarnessCommandIo } from './check.ts';
 
 /** The GPU verbs share their exit codes (failed: a case failed its verification, crashed or hung). */
 export const BENCH_EXIT = CHECK_EXIT;

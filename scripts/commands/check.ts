@@ -6,7 +6,7 @@ import { failWith, processIo, type CommandIo } from '../io.ts';
 import { Command, Option } from 'commander';
 import { positiveInt, positiveNumber } from './options.ts';
 
-import { CASE_SETS, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
+import { CASE_SETS, forVariant, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { noGpuReason, hasHopperGpu } from '../harness/gpu.ts';
 import { defaultVariantId, harnessBinary, manifestVariantIds, repoRoot, variantDtype, variantPageSize } from '../harness/paths.ts';
 import { runCases, type CaseResult, type CaseStatus } from '../harness/runner.ts';
@@ -88,11 +88,6 @@ export async function resolveVariants(
   return first
     ? { ids: [first] }
     : { ids: [], error: `no variant given and generated/manifest.ts lists none: name one (\`mlagen ${verb} <variant>\`)` };
-}
-
-/** The cases as a variant runs them: in its dtype (or the one asked for) and on its KV page size. */
-export function forVariant(cases: readonly HarnessCase[], dtype: Dtype | undefined, pageSize: number | undefined): HarnessCase[] {
-  return cases.map((c) => ({ ...c, ...(dtype ? { dtype } : {}), ...(pageSize ? { pageSize } : {}) }));
 }
 
 const fmt = (x: number | null | undefined, digits = 2): string =>

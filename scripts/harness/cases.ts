@@ -179,6 +179,18 @@ export function selectCases(set: CaseSet, filter?: string): HarnessCase[] {
   return all.filter((c) => parts.some((p) => c.id.includes(p)));
 }
 
+/**
+ * A case as a variant runs it: in the variant's dtype and on its KV page size (the cases are written
+ * for bf16 and 64-token pages). A field left undefined keeps the case's own.
+ */
+export function onVariant(c: HarnessCase, v: { dtype?: Dtype | undefined; pageSize?: number | undefined }): HarnessCase {
+  return { ...c, ...(v.dtype ? { dtype: v.dtype } : {}), ...(v.pageSize ? { pageSize: v.pageSize } : {}) };
+}
+
+export function forVariant(cases: readonly HarnessCase[], dtype: Dtype | undefined, pageSize: number | undefined): HarnessCase[] {
+  return cases.map((c) => onVariant(c, { dtype, pageSize }));
+}
+
 export function findCase(id: string): HarnessCase | undefined {
   return [...matrixCases(), ...edgeCases()].find((c) => c.id === id);
 }

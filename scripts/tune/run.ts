@@ -20,7 +20,7 @@ import { describeSettings, pruneSpace } from '../../dsl/tune/space.ts';
 import { renderVariant } from '../../dsl/render/render.ts';
 import { buildWithProgress } from '../build/build.ts';
 import { locateNvcc } from '../build/nvcc.ts';
-import { findCase, selectCases, type HarnessCase } from '../harness/cases.ts';
+import { findCase, onVariant, selectCases, type HarnessCase } from '../harness/cases.ts';
 import { runCase, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
 import { DISPATCH_H, DISPATCH_TS, renderDispatchH, renderDispatchTs } from './dispatch.ts';
 import {
@@ -144,18 +144,14 @@ export const realBackend: TuneBackend = {
 /** `matrix`, `edge`, `all`, or comma-separated substrings of case ids (as in `mlagen bench --filter`). */
 export function resolveCases(spec: string, dtype: 'bf16' | 'fp16'): HarnessCase[] {
   const set = spec === 'matrix' || spec === 'edge' || spec === 'all' ? selectCases(spec) : selectCases('all', spec);
-  return set.map((c) => ({ ...c, dtype }));
+  return set.map((c) => onVariant(c, { dtype }));
 }
-
-/** A case on the candidate's KV page size (the cases are written for 64-token pages). */
-const onPage = (k: HarnessCase, c: { config: { problem: { pageSize: number } } }): HarnessCase =>
-  k.pageSize === c.config.problem.pageSize ? k : { ...k, pageSize: c.config.problem.pageSize };
 
 export function resolveCheckCases(ids: readonly string[], dtype: 'bf16' | 'fp16'): HarnessCase[] {
   return ids.map((id) => {
     const c = findCase(id) ?? selectCases('all', id)[0];
     if (!c) throw new Error(`--check-cases: no case id contains "${id}"`);
-    return { ...c, dtype };
+    return onVariant(c, { dtype });
   });
 }
 
@@ -372,7 +368,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   const checkTasks = ready.flatMap((c) => opts.checkCases.filter((k) => !done.has(pairKey('check', c.variantId, k.id))).map((k) => ({ c, k })));
   let n = 0;
   await onGpus(checkTasks, gpus, async ({ c, k }, gpu) => {
-    const r = await backend.runCase(binary(c.variantId), onPage(k, c), 'check', [], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize }), 'check', [], envFor(gpu), opts.timeoutMs);
     append(checkRecord(c.variantId, r, gpu.name));
     say(`[check ${++n}/${checkTasks.length}] ${r.status.padEnd(7)} ${c.variantId} ${k.id}${r.status === 'pass' ? '' : `: ${r.message}`}`);
   });
@@ -388,7 +384,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   n = 0;
   await onGpus(benchTasks, gpus, async ({ c, k }, gpu) => {
     const seed = opts.seed === 'random' ? [] : ['--seed', `${opts.seed ?? caseSeed(k.id)}`];
-    const r = await backend.runCase(binary(c.variantId), onPage(k, c), 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize }), 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
     const rec = benchRecord(c.variantId, k, r, gpu.name);
     append(rec);
     say(`[bench ${++n}/${benchTasks.length}] ${r.status.padEnd(7)} ${k.id} ${c.variantId} ${r.status === 'pass' ? us(rec.usSingle) : r.message}`);

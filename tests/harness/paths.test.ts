@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestRows, variantDtype, variantPageSize, variantSchedule } from '../../scripts/harness/paths.ts';
-import { forVariant } from '../../scripts/commands/check.ts';
-import { selectCases } from '../../scripts/harness/cases.ts';
+import { forVariant, selectCases } from '../../scripts/harness/cases.ts';
 
 describe('variantSchedule', () => {
   const root = mkdtempSync(join(tmpdir(), 'mlagen-paths-'));

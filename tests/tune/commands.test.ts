@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { DEFAULT_MLA_DECODE } from '../../dsl/kernels/mlaDecode.ts';
-import { param } from '../../dsl/tune/space.ts';
+import { param, type AnyTuneParam } from '../../dsl/tune/space.ts';
 import { registerReport } from '../../scripts/commands/report.ts';
 import { registerTune, runTuneCommand } from '../../scripts/commands/tune.ts';
 import { selectCases } from '../../scripts/harness/cases.ts';
@@ -16,51 +16,42 @@ import { fakeBackend } from './fakeBackend.ts';
 
 const quiet = { stdout: () => {}, stderr: () => {} };
 
+/** One tune in a fresh folder on the fake backend; returns its results folder. */
+async function tuneIn(
+  params: readonly AnyTuneParam[],
+  opts: { cases: string; checkCases: string; shard?: { index: number; count: number }; backend?: ReturnType<typeof fakeBackend> },
+): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'mlagen-cmd-'));
+  await runTune(
+    {
+      root,
+      space: { base: DEFAULT_MLA_DECODE, params },
+      cases: selectCases('matrix', opts.cases),
+      checkCases: selectCases('edge', opts.checkCases),
+      shard: opts.shard ?? { index: 0, count: 1 },
+      resume: false,
+      outDir: join(root, 'out'),
+      workDir: join(root, 'work'),
+      build: true,
+      tuningDir: null,
+    },
+    opts.backend ?? fakeBackend(),
+    quiet,
+  );
+  return join(root, 'out');
+}
+
 async function shardDirs(): Promise<string[]> {
   const dirs: string[] = [];
-  for (const i of [0, 1]) {
-    const root = mkdtempSync(join(tmpdir(), 'mlagen-cmd-'));
-    await runTune(
-      {
-        root,
-        space: { base: DEFAULT_MLA_DECODE, params: [param('schedule.fixedOverheadBlocks', [3, 5, 8])] },
-        cases: selectCases('matrix', 'sq1-sk4096'),
-        checkCases: selectCases('edge', 'edge-seqlen0-in-batch-sq2'),
-        shard: { index: i, count: 2 },
-        resume: false,
-        outDir: join(root, 'out'),
-        workDir: join(root, 'work'),
-        build: true,
-        tuningDir: null,
-      },
-      fakeBackend(),
-      quiet,
-    );
-    dirs.push(join(root, 'out'));
-  }
+  for (const index of [0, 1])
+    dirs.push(await tuneIn([param('schedule.fixedOverheadBlocks', [3, 5, 8])], { cases: 'sq1-sk4096', checkCases: 'edge-seqlen0-in-batch-sq2', shard: { index, count: 2 } }));
   return dirs;
 }
 
 describe('tuning over page sizes', () => {
   it('runs every check and timed case on the candidate page size', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mlagen-pages-'));
     const backend = fakeBackend();
-    await runTune(
-      {
-        root,
-        space: { base: DEFAULT_MLA_DECODE, params: [param('problem.pageSize', [16, 64, 128])] },
-        cases: selectCases('matrix', 'sq1-sk4096-hq16'),
-        checkCases: selectCases('edge', 'edge-page-boundaries-sq2'),
-        shard: { index: 0, count: 1 },
-        resume: false,
-        outDir: join(root, 'out'),
-        workDir: join(root, 'work'),
-        build: true,
-        tuningDir: null,
-      },
-      backend,
-      quiet,
-    );
+    await tuneIn([param('problem.pageSize', [16, 64, 128])], { cases: 'sq1-sk4096-hq16', checkCases: 'edge-page-boundaries-sq2', backend });
     const pages = new Set(backend.runs.map((r) => `${r.variant.match(/_p(\d+)_/)![1]}:${r.pageSize}`));
     expect([...pages].sort()).toEqual(['128:128', '16:16', '64:64']);
     expect(backend.runs.filter((r) => r.mode === 'check')).toHaveLength(3);
