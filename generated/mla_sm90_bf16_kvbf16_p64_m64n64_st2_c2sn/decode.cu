@@ -283,8 +283,8 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
 // them once its last S = Q K^T retired, and the keys [0, key_limit) each of this thread's rows sees
 // (bottom-right causal mask).
 __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
-                                            int row_base, int (&key_limit)[2], bool q_prefetched) {
-  if (!q_prefetched) prefetch_q(a, b, m_block, q_smem, ctid);
+                                            int row_base, int (&key_limit)[2], bool q_started) {
+  if (!q_started) prefetch_q(a, b, m_block, q_smem, ctid);
   mlagen::cp_async_wait_all();
   mlagen::fence_proxy_async_shared();  // cp.async writes through the generic proxy; wgmma reads through the async one
   mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
@@ -492,15 +492,15 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
   const int quad = lane % 4;
   const int row_base = warp * 16 + lane / 4;  // this thread's rows: row_base and row_base + 8
   uint32_t phases = 0;  // bit s: phase of stage s; each request starts on stage 0, as the producer does
-  bool q_prefetched = false;  // the previous piece started the copy of this piece's Q
+  bool q_started = false;  // the previous piece started the copy of this piece's Q
 
   for (int b = begin_idx; b <= end_idx; ++b) {
     const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
     const int start = pc.start, end = pc.end, split = pc.split;
     const bool no_split = pc.no_split;
     int key_limit[2];  // keys [0, key_limit) are visible to the row; Q may be overwritten (RowSumReady)
-    begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit, q_prefetched);
-    q_prefetched = start < end && b < end_idx;
+    begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit, q_started);
+    const bool starts_next_q = start < end && b < end_idx;  // once its last S retired
     float row_max[2] = {-INFINITY, -INFINITY};
     float row_sum[2] = {0.f, 0.f};  // this thread's partial sums; reduced in the epilogue
     float o[PV_ACC];
@@ -573,7 +573,8 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
 
     // Every S of the piece retired (each consumer's own before RowMaxReady, the other's before PReady):
     // the next piece's Q lands while this one's rows are written.
-    if (q_prefetched) prefetch_q(a, b + 1, m_block, q_smem, ctid);
+    if (starts_next_q) prefetch_q(a, b + 1, m_block, q_smem, ctid);
+    q_started = starts_next_q;
     store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);
   }
 }

@@ -294,8 +294,8 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
 // them once its last S = Q K^T retired, and the keys [0, key_limit) each of this thread's rows sees
 // (bottom-right causal mask).
 __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
-                                            int row_base, int (&key_limit)[2], bool q_prefetched) {
-  if (!q_prefetched) prefetch_q(a, b, m_block, q_smem, ctid);
+                                            int row_base, int (&key_limit)[2], bool q_started) {
+  if (!q_started) prefetch_q(a, b, m_block, q_smem, ctid);
   mlagen::cp_async_wait_all();
   mlagen::fence_proxy_async_shared();  // cp.async writes through the generic proxy; wgmma reads through the async one
   mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
@@ -745,15 +745,15 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
   const int quad = lane % 4;
   const int row_base = warp * 16 + lane / 4;  // this thread's rows: row_base and row_base + 8
   uint32_t phase0 = 0, phase1 = 0;  // per stage: a request with an odd step count leaves stage 1 out
-  bool q_prefetched = false;        // the previous piece started the copy of this piece's Q
+  bool q_started = false;           // the previous piece started the copy of this piece's Q
 
   for (int b = begin_idx; b <= end_idx; ++b) {
     const Piece pc = piece_of(a, b, begin_idx, begin_seq, end_idx, end_seq, begin_split);
     const int start = pc.start, end = pc.end, split = pc.split;
     const bool no_split = pc.no_split;
     RowState rs;
-    begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit, q_prefetched);
-    q_prefetched = start < end && b < end_idx;
+    begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit, q_started);
+    q_started = start < end && b < end_idx;  // for the next piece: this one starts its Q in its last pair
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       rs.m[i] = -INFINITY;
@@ -766,7 +766,7 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
 
     for (int tok0 = start; tok0 < end; tok0 += 2 * BLOCK_N) {
       const bool has_b = tok0 + BLOCK_N < end;
-      const NextQ next_q{tok0 + 2 * BLOCK_N >= end && b < end_idx, b + 1, m_block, ctid};
+      const NextQ next_q{tok0 + 2 * BLOCK_N >= end && b < end_idx, b + 1, m_block, ctid};  // its last pair, if it starts the next Q
       if (WG == 0) {
         if (has_b) pair_c0<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
         else pair_c0<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
