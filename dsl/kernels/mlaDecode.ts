@@ -181,6 +181,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   validateRoles(roles, c.at('registers'));
   const threads = roleThreads(roles);
   const consumerThreads = consumers * SM90.warpgroupThreads;
+  // The consumers copy Q (cp.async, 16-byte chunks) with the same number of threads on every row.
+  const qChunksPerRow = (p.dQk * DTYPE_BYTES[p.qDtype]) / 16;
+  const qCopyThreadsPerRow = consumerThreads / blockM;
+  c.require(
+    Number.isInteger(qCopyThreadsPerRow) && Number.isInteger(qChunksPerRow / qCopyThreadsPerRow),
+    'tile > blockM',
+    `${blockM} rows do not share the ${consumerThreads} consumer threads evenly, with ${qChunksPerRow} 16-byte chunks per Q row`,
+  );
   const pvAcc = accumulatorRegs(pv);
   // seesaw: P as bf16 A fragments for the RS product.
   const pFragRegs = seesaw ? blockN / 4 : 0;
@@ -271,6 +279,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('Q_COL_BLOCKS', p.dQk / qTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
         constant('Q_COL_BLOCK_BYTES', qTile.blockBytes, 'BLOCK_M x SPAN_BYTES', 'BLOCK_M * SPAN_BYTES'),
         constant('Q_TILE_BYTES', qTile.bytes, `${blockM} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_M * D_QK * ELEM_BYTES'),
+        constant('Q_ROW_CHUNKS', qChunksPerRow, '16-byte chunks of one Q row', 'D_QK * ELEM_BYTES / 16'),
+        constant('Q_COPY_THREADS_PER_ROW', qCopyThreadsPerRow, 'consumer threads that copy one Q row', 'CONSUMER_THREADS / BLOCK_M'),
         constant('KV_COL_BLOCKS', p.dQk / kvTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
         constant('V_COL_BLOCKS', p.dV / kvTile.blockCols, 'D_V / COL_BLOCK_ELEMS', 'D_V / COL_BLOCK_ELEMS'),
         constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
