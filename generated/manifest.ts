@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'a5284f9a4999',
+    planHash: 'f5b9b07ccca7',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'a52d65a29df5',
+    planHash: 'b795eeb58a96',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '3cc492a75319',
+    planHash: '02f42fe905d9',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '13cc5cf66a8f',
+    planHash: '9aaf1f145fcc',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,

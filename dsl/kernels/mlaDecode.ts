@@ -43,10 +43,10 @@ export interface MlaDecodeConfig {
   mathSchedule: 'split-n' | 'seesaw';
   /**
    * seesaw only: when consumer 1 issues S_B = Q K_B^T. 'early': beside consumer 0's S_A (both products
-   * at once); 'late': after its P_A.V_AR, giving stage 1 (released last in the previous pair) more
-   * time to land.
+   * at once, interleaved on the tensor cores); 'queued': once consumer 0 has issued S_A, so S_A retires
+   * first and consumer 0's softmax runs under S_B; 'late': after its P_A.V_AR.
    */
-  seesawSecondQk: 'early' | 'late';
+  seesawSecondQk: 'early' | 'queued' | 'late';
   /**
    * seesaw only: how a consumer hands its row statistics and its P tile to the other. 'sync': both
    * meet at a barrier.sync; 'arrive': the writer arrives (barrier.arrive) and runs on, only the reader waits,
@@ -73,8 +73,9 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   kvStages: 2,
   consumers: 2,
   mathSchedule: 'split-n',
-  // Measured: 'early' 1132 us vs 'late' 1210 us on b128 s_q2 sk8192 h_q128 (docs/perf/kernel-versions.md).
-  seesawSecondQk: 'early',
+  // Measured on b128 s_q2 sk8192 h_q128 (docs/perf/kernel-versions.md): 'early' 1132 us vs 'late' 1210 us;
+  // later, in one run, 'queued' 1048-1057 us vs 'early' 1099-1107 us (-3 to -5 % at 256 rows, same below).
+  seesawSecondQk: 'queued',
   // Measured (docs/perf/kernel-versions.md v6): 'arrive' and 'arrival' 3-8 % faster at 128-256 rows.
   seesawHandoff: 'arrive',
   qkOrder: 'arrival',
@@ -116,6 +117,7 @@ export function variantId(c: MlaDecodeConfig): string {
 }
 
 const ROOT = 'mlaDecode';
+const SECOND_QK: MlaDecodeConfig['seesawSecondQk'][] = ['early', 'queued', 'late'];
 
 /** Validates the config and lowers it to a KernelPlan; throws DslError(s) naming each bad field. */
 export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
@@ -126,7 +128,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const tc = c.at('tile');
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
-  c.require(['early', 'late'].includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of 'early', 'late'`);
+  c.require(SECOND_QK.includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of ${SECOND_QK.map((v) => `'${v}'`).join(', ')}`);
   c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
   c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
   c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
@@ -243,6 +245,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         { name: 'PReady0', id: 4, threads: consumerThreads, meaning: 'consumer 0 wrote its P tile, visible to wgmma (arrive 0, sync 1)' },
         { name: 'PReady1', id: 5, threads: consumerThreads, meaning: 'consumer 1 wrote its P tile, visible to wgmma (arrive 1, sync 0)' },
         { name: 'RowSumReady', id: 6, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
+        ...(cfg.seesawSecondQk === 'queued'
+          ? [{ name: 'QkAQueued', id: 7, threads: consumerThreads, meaning: "consumer 0 issued S_A: consumer 1 may issue S_B (arrive 0, sync 1)" }]
+          : []),
       ]
     : [
         { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },

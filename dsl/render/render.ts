@@ -93,7 +93,9 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
     seesawSecondQk: plan.config.seesawSecondQk,
-    seesawEarlyQk: plan.config.seesawSecondQk === 'early',
+    // S_B issued before P_A.V_AR ('early', 'queued'); 'queued' waits until S_A is issued.
+    seesawEarlyQk: plan.config.seesawSecondQk !== 'late',
+    seesawQkQueued: plan.config.seesawSecondQk === 'queued',
     seesawHandoff: plan.config.seesawHandoff,
     seesawArriveHandoff: plan.config.seesawHandoff === 'arrive',
   };

@@ -116,6 +116,9 @@ describe('mlaDecode lowering', () => {
       'mlaDecode > tile > blockK: unknown field (known: blockM, blockN)',
     ]);
     expect(rejection({ kvStages: 'two' })).toEqual(['mlaDecode > kvStages: expected a number, got "two"']);
+    expect(rejection({ mathSchedule: 'seesaw', seesawSecondQk: 'after' })).toEqual([
+      "mlaDecode > seesawSecondQk: 'after' is not one of 'early', 'queued', 'late'",
+    ]);
   });
 });
 
@@ -132,6 +135,7 @@ describe('variant ids', () => {
     expect(id({ mathSchedule: 'seesaw', seesawHandoff: 'sync', qkOrder: 'columns', seesawSecondQk: 'late' })).toBe(
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qkl_hs_oc',
     );
+    expect(id({ mathSchedule: 'seesaw', seesawSecondQk: 'early' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qke');
     expect(id({ seesawHandoff: 'sync', qkOrder: 'columns' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
   });
 });

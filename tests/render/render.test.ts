@@ -44,6 +44,22 @@ describe('rendered decode.cu', () => {
     expect(decode).toMatch(/kRowMaxReady = 2, {2}\/\/ 256 threads: both consumers published their S row maxima/);
   });
 
+  it("orders the seesaw's second S = Q K^T as seesawSecondQk says", () => {
+    const seesaw = (secondQk: string) =>
+      renderVariant(lowerMlaDecode({ ...CATALOGUE[0]!, mathSchedule: 'seesaw', seesawSecondQk: secondQk as never })).find(
+        (f) => f.path === 'decode.cu',
+      )!.text;
+    const queued = seesaw('queued');
+    // consumer 0 arrives once S_A is issued, before it waits for S_A; consumer 1 waits there before S_B.
+    expect(queued).toContain('kQkAQueued = 7,');
+    const c0 = queued.slice(queued.indexOf('void pair_c0('), queued.indexOf('void pair_c1('));
+    expect(c0.indexOf('named_barrier_arrive(kQkAQueued')).toBeGreaterThan(c0.indexOf('issue_qk<0>('));
+    expect(c0.indexOf('named_barrier_arrive(kQkAQueued')).toBeLessThan(c0.indexOf('wgmma_wait<0>'));
+    const c1 = queued.slice(queued.indexOf('void pair_c1('));
+    expect(c1.indexOf('take(kQkAQueued)')).toBeLessThan(c1.indexOf('issue_qk<1>('));
+    for (const other of ['early', 'late']) expect(seesaw(other)).not.toContain('kQkAQueued');
+  });
+
   it('renders the fp16 variant with fp16 types and instructions', () => {
     const fp16 = renderVariant(lowerMlaDecode(CATALOGUE[1]!)).find((f) => f.path === 'decode.cu')!.text;
     expect(fp16).toContain('using q_t = __half;');
