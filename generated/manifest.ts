@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '02f42fe905d9',
+    planHash: '64649a09c9e4',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -65,7 +65,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231992,
+    smemBytes: 231480,
     registerBudget: 64512,
     rows: {
       min: 33,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '9aaf1f145fcc',
+    planHash: '8b78b71510ff',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -83,7 +83,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231992,
+    smemBytes: 231480,
     registerBudget: 64512,
     rows: {
       min: 33,

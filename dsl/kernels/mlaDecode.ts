@@ -228,7 +228,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       { name: 'kv', bytes: kvTile.bytes * cfg.kvStages, alignment: kvTile.alignment, holds: `${cfg.kvStages} stages of K/V ${blockN} x ${p.dQk} ${dt}` },
       { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${p.qDtype}` },
       seesaw
-        ? { name: 'rowMax', bytes: 4 * blockM * 4, alignment: 16, holds: 'row max and rescale after step A, and after step B, of a pair' }
+        ? { name: 'rowMax', bytes: 2 * blockM * 4, alignment: 16, holds: 'row max after step A, and after step B, of a pair' }
         : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
       { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
       ...mbarriers.map((b) => ({ name: b.name, bytes: 8 * b.count, alignment: 8, holds: `${b.count} mbarriers: ${b.meaning}` })),
@@ -240,8 +240,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const named: NamedBarrier[] = seesaw
     ? [
         { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
-        { name: 'MaxReady0', id: 2, threads: consumerThreads, meaning: "consumer 0 published its step's row max and rescale (arrive 0, sync 1)" },
-        { name: 'MaxReady1', id: 3, threads: consumerThreads, meaning: "consumer 1 published its step's row max and rescale (arrive 1, sync 0)" },
+        { name: 'MaxReady0', id: 2, threads: consumerThreads, meaning: "consumer 0 published its step's row max (arrive 0, sync 1)" },
+        { name: 'MaxReady1', id: 3, threads: consumerThreads, meaning: "consumer 1 published its step's row max (arrive 1, sync 0)" },
         { name: 'PReady0', id: 4, threads: consumerThreads, meaning: 'consumer 0 wrote its P tile, visible to wgmma (arrive 0, sync 1)' },
         { name: 'PReady1', id: 5, threads: consumerThreads, meaning: 'consumer 1 wrote its P tile, visible to wgmma (arrive 1, sync 0)' },
         { name: 'RowSumReady', id: 6, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },

@@ -583,8 +583,9 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
 __global__ void __launch_bounds__(THREADS, 1)
     mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel(const __grid_constant__ DecodeArgs a, const __grid_constant__ CUtensorMap kv_map) {
   extern __shared__ uint8_t smem_raw[];
-  uint8_t* smem = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smem_raw) + SMEM_BASE_ALIGN - 1) &
-                                             ~static_cast<uintptr_t>(SMEM_BASE_ALIGN - 1));
+  // Rounded up by pointer arithmetic on the __shared__ array, not through an integer: the compiler then
+  // still knows every derived pointer is shared and emits LDS/STS instead of generic loads and stores.
+  uint8_t* smem = smem_raw + ((SMEM_BASE_ALIGN - (mlagen::smem_u32(smem_raw) % SMEM_BASE_ALIGN)) % SMEM_BASE_ALIGN);
   const int m_block = blockIdx.x;
   const int32_t* meta = a.sched + blockIdx.y * MLAGEN_SCHED_METADATA_SIZE;
   const int begin_idx = meta[MLAGEN_SCHED_BEGIN_IDX], begin_seq = meta[MLAGEN_SCHED_BEGIN_SEQLEN];
