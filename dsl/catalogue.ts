@@ -17,6 +17,11 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
   variant({}, FP16),
   variant({ mathSchedule: 'seesaw' }),
   variant({ mathSchedule: 'seesaw' }, FP16),
+  // 16-token pages (vLLM's common block size; FlashMLA takes 64 only): split-n at every row count, which
+  // measured as fast as at 64-token pages up to 64 rows and faster than the seesaw there at 256 rows
+  // (docs/perf/2026-11-22-page-sizes.md). Other page sizes are a catalogue line away.
+  variant({}, { pageSize: 16 }),
+  variant({}, { ...FP16, pageSize: 16 }),
 ];
 
 /**

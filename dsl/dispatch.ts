@@ -1,10 +1,11 @@
-// Which variant serves which shape: the dispatcher library routes each mlagen_decode call by q dtype
-// and query rows (s_q*h_q/h_kv) to one catalogue variant. Rules are checked here: every dtype of the
-// catalogue must be covered for every row count exactly once, and all routed variants must share one
-// split-KV schedule and page size (the metadata is planned once for all of them).
+// Which variant serves which shape: the dispatcher library routes each mlagen_decode call by q dtype, KV
+// page size and query rows (s_q*h_q/h_kv) to one catalogue variant. Rules are checked here: every dtype and
+// page size of the catalogue must be covered for every row count exactly once, and all routed variants must
+// share one split-KV schedule and head dims (the metadata is planned once for all of them; it does not
+// depend on the page size).
 import { Checker } from './errors.ts';
 import type { MlaDecodeConfig } from './kernels/mlaDecode.ts';
-import { variantId } from './kernels/mlaDecode.ts';
+import { DEFAULT_MLA_DECODE, variantId } from './kernels/mlaDecode.ts';
 import type { DType, Range } from './problem.ts';
 
 export const DISPATCH_ID = 'mla_sm90_dispatch';
@@ -19,30 +20,54 @@ export interface DispatchPolicy {
 export interface DispatchRule {
   variantId: string;
   dtype: DType;
+  pageSize: number;
   rows: Range;
   why: string;
 }
 
+/**
+ * The policy applies per (dtype, page size). A page size whose variants lack a schedule the policy names
+ * takes the one it has for those rows (a catalogue may ship, say, 16-token pages in split-n only); a
+ * schedule no page size of the dtype has is an error.
+ */
 export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: readonly DispatchPolicy[]): DispatchRule[] {
   const c = new Checker(['dispatch']);
   const rules: DispatchRule[] = [];
   const dtypes = [...new Set(catalogue.map((v) => v.problem.qDtype))];
+  const mainPage = DEFAULT_MLA_DECODE.problem.pageSize;
   for (const dtype of dtypes) {
     const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype);
-    const maxRows = Math.max(...ofDtype.map((v) => v.problem.hQ.max * v.problem.sQ.max));
-    let next = 1;
-    for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
-      const v = ofDtype.find((x) => x.mathSchedule === p.mathSchedule);
-      if (!c.require(!!v, `${dtype} > ${p.mathSchedule}`, `no catalogue variant has this schedule for ${dtype}`)) continue;
-      c.require(p.rows.min === next, `${dtype} > rows`, `${p.mathSchedule} starts at ${p.rows.min}, but rows ${next}.. are not covered (or covered twice)`);
-      rules.push({ variantId: variantId(v!), dtype, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why: p.why });
-      next = p.rows.max + 1;
+    // The default page size first: tools that look at one route (check, bench) take the first.
+    const pages = [...new Set(ofDtype.map((v) => v.problem.pageSize))].sort((a, b) => (a === mainPage ? -1 : b === mainPage ? 1 : a - b));
+    for (const page of pages) {
+      const group = ofDtype.filter((v) => v.problem.pageSize === page);
+      const where = pages.length > 1 ? `${dtype} > page ${page}` : dtype;
+      const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
+      let next = 1;
+      for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
+        let v = group.find((x) => x.mathSchedule === p.mathSchedule);
+        let why = p.why;
+        if (!v && ofDtype.some((x) => x.mathSchedule === p.mathSchedule)) {
+          v = group[0]!;
+          why = `no ${p.mathSchedule} variant with ${page}-token pages: ${v.mathSchedule}`;
+        }
+        if (!c.require(!!v, `${dtype} > ${p.mathSchedule}`, `no catalogue variant has this schedule for ${dtype}`)) continue;
+        c.require(p.rows.min === next, `${where} > rows`, `${p.mathSchedule} starts at ${p.rows.min}, but rows ${next}.. are not covered (or covered twice)`);
+        const rule = { variantId: variantId(v!), dtype, pageSize: page, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why };
+        const last = rules[rules.length - 1];
+        const continues = last && last.variantId === rule.variantId && last.dtype === dtype && last.pageSize === page && last.rows.max + 1 === rule.rows.min;
+        if (continues) {
+          last.rows = { min: last.rows.min, max: rule.rows.max };
+          last.why = `${last.why}; from ${rule.rows.min} rows: ${why}`;
+        } else rules.push(rule);
+        next = p.rows.max + 1;
+      }
+      c.require(next > maxRows, `${where} > rows`, `rows ${next}..${maxRows} are served by no rule`);
     }
-    c.require(next > maxRows, `${dtype} > rows`, `rows ${next}..${maxRows} are served by no rule`);
   }
   const routed = catalogue.filter((v) => rules.some((r) => r.variantId === variantId(v)));
-  const key = (v: MlaDecodeConfig) => JSON.stringify([v.schedule, v.problem.pageSize, v.problem.dV, v.problem.dQk]);
-  c.require(new Set(routed.map(key)).size <= 1, 'variants', 'routed variants must share schedule, page size and head dims (one metadata serves them all)');
+  const key = (v: MlaDecodeConfig) => JSON.stringify([v.schedule, v.problem.dV, v.problem.dQk]);
+  c.require(new Set(routed.map(key)).size <= 1, 'variants', 'routed variants must share schedule and head dims (one metadata serves them all)');
   c.throwIfAny();
   return rules;
 }

@@ -89,5 +89,41 @@ export const variants: readonly VariantEntry[] = [
       min: 33,
       max: 2048
     }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
+    planHash: '3fc583e616ee',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 16,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 2048
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
+    planHash: 'e610a52ac340',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 16,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 2048
+    }
   }
 ];

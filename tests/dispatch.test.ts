@@ -15,30 +15,45 @@ const messages = (f: () => unknown): string[] => {
 };
 
 describe('dispatch rules', () => {
-  it('route every dtype and row count of the catalogue to exactly one variant', () => {
+  it('route every dtype, page size and row count of the catalogue to exactly one variant', () => {
     const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
-    for (const dtype of ['bf16', 'fp16'] as const) {
-      for (let rows = 1; rows <= 2048; ++rows) {
-        const hits = rules.filter((r) => r.dtype === dtype && rows >= r.rows.min && rows <= r.rows.max);
-        expect(hits.length, `${dtype} rows ${rows}`).toBe(1);
-      }
-    }
-    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 1)!.variantId).toMatch(/_c2sn$/);
-    expect(rules.find((r) => r.dtype === 'bf16' && r.rows.min === 33)!.variantId).toMatch(/_c2ss$/);
+    const pages = [...new Set(CATALOGUE.map((v) => v.problem.pageSize))];
+    expect(pages.sort((a, b) => a - b)).toEqual([16, 64]);
+    for (const dtype of ['bf16', 'fp16'] as const)
+      for (const page of pages)
+        for (let rows = 1; rows <= 2048; ++rows) {
+          const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max);
+          expect(hits.length, `${dtype} page ${page} rows ${rows}`).toBe(1);
+          expect(hits[0]!.variantId, `${dtype} page ${page}`).toContain(`_p${page}_`);
+        }
+    const at = (page: number, rows: number) => rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max)!;
+    expect(at(64, 1).variantId).toMatch(/_c2sn$/);
+    expect(at(64, 33).variantId).toMatch(/_c2ss$/);
+    // 16-token pages have split-n only: it serves every row count, and the rule says why.
+    expect(at(16, 256).variantId).toMatch(/_p16_.*_c2sn$/);
+    expect(at(16, 256).why).toContain('no seesaw variant with 16-token pages: split-n');
+    // The default page size comes first (check and bench use the first route).
+    expect(rules[0]!.pageSize).toBe(64);
   });
 
-  it('reject gaps and schedules the catalogue lacks, naming the dtype', () => {
+  it('reject gaps and schedules the catalogue lacks, naming the dtype and page size', () => {
     expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
-      'dispatch > bf16 > rows: rows 65..2048 are served by no rule',
-      'dispatch > fp16 > rows: rows 65..2048 are served by no rule',
+      'dispatch > bf16 > page 64 > rows: rows 65..2048 are served by no rule',
+      'dispatch > bf16 > page 16 > rows: rows 65..2048 are served by no rule',
+      'dispatch > fp16 > page 64 > rows: rows 65..2048 are served by no rule',
+      'dispatch > fp16 > page 16 > rows: rows 65..2048 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [
       { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },
       { rows: { min: 40, max: 512 }, mathSchedule: 'seesaw', why: '' },
-    ]))).toContain('dispatch > bf16 > rows: seesaw starts at 40, but rows 33.. are not covered (or covered twice)');
+    ]))).toContain('dispatch > bf16 > page 64 > rows: seesaw starts at 40, but rows 33.. are not covered (or covered twice)');
     const onlySplitN = CATALOGUE.filter((v) => v.mathSchedule === 'split-n');
     expect(messages(() => dispatchRules(onlySplitN, DISPATCH_POLICY))).toContain(
       'dispatch > bf16 > seesaw: no catalogue variant has this schedule for bf16',
+    );
+    const onePage = CATALOGUE.filter((v) => v.problem.pageSize === 64);
+    expect(messages(() => dispatchRules(onePage, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toContain(
+      'dispatch > bf16 > rows: rows 65..2048 are served by no rule',
     );
   });
 });

@@ -32,6 +32,8 @@ export interface BenchCommandOptions {
   verify?: boolean;
   anchor?: string;
   dtype?: Dtype;
+  /** Run every case with this KV page size (default: the variant's; for the dispatcher, its first route's). */
+  pageSize?: number;
   seed?: string;
   timeout?: number;
   harness?: string;
@@ -128,7 +130,7 @@ export async function runBenchCommand(
   const id = ids[0]!;
   const binary = opts.harness ?? harnessBinary(root, id);
   if (!existsSync(binary)) return fail(`${binary} not found: run \`mlagen build ${id}\` first`);
-  const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), opts.dtype ?? (await variantDtype(root, id)), variantPageSize(root, id));
+  const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), opts.dtype ?? (await variantDtype(root, id)), opts.pageSize ?? variantPageSize(root, id));
   if (cases.length === 0) return fail(`no case matches --cases ${opts.cases ?? 'matrix'} --filter ${opts.filter ?? ''}`);
   const anchor = loadAnchor(root, opts.anchor);
   if (!anchor) io.stderr('mlagen bench: no FlashMLA anchor file found (../shared/anchors/flashmla-h100.md): anchor columns omitted\n');
@@ -218,6 +220,7 @@ export function registerBench(program: Command): Command {
     .option('--no-ceilings', 'skip measuring the copy and matmul ceilings')
     .option('--no-verify', 'skip the correctness check before timing')
     .addOption(new Option('--dtype <dtype>', "run every case in this dtype (default: the variant's)").choices(['bf16', 'fp16']))
+    .option('--page-size <n>', "run every case with this KV page size (default: the variant's; the dispatcher routes by it)", positiveInt)
     .option('--seed <n>', 'seed for the inputs')
     .option('--anchor <file>', 'FlashMLA anchor markdown (default: ../shared/anchors/flashmla-h100.md)')
     .option('--save <file>', 'write the results to docs/perf/<file>.json')

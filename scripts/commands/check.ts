@@ -32,6 +32,8 @@ export interface CheckCommandOptions {
   allVariants?: boolean;
   /** Run every case in this dtype (default: the variant's q dtype from the manifest). */
   dtype?: Dtype;
+  /** Run every case with this KV page size (default: the variant's; for the dispatcher, its first route's). */
+  pageSize?: number;
   seed?: string;
   cpuRef?: 'auto' | '0' | '1';
   repeat?: number;
@@ -148,7 +150,7 @@ export async function runCheckCommand(
   const report: { variant: string; results: CaseResult[] }[] = [];
   for (const [i, id] of ids.entries()) {
     const dtype = opts.dtype ?? (await variantDtype(root, id));
-    const run = forVariant(cases, dtype, variantPageSize(root, id));
+    const run = forVariant(cases, dtype, opts.pageSize ?? variantPageSize(root, id));
     io.stderr(`mlagen check ${id}: ${run.length} cases${dtype ? ` in ${dtype}` : ''}\n`);
     let n = 0;
     const results = await runCases(binaries[i]!, run, 'check', extraArgs(opts), {
@@ -194,6 +196,7 @@ export function registerCheck(program: Command): Command {
     .option('--filter <ids>', 'only cases whose id contains one of these comma-separated strings')
     .option('--all-variants', 'check every variant of generated/manifest.ts')
     .addOption(new Option('--dtype <dtype>', "run every case in this dtype (default: the variant's)").choices(['bf16', 'fp16']))
+    .option('--page-size <n>', "run every case with this KV page size (default: the variant's; the dispatcher routes by it)", positiveInt)
     .option('--seed <n>', 'seed for the inputs (default: fresh each run; the JSON reports it)')
     .addOption(new Option('--cpu-ref <when>', 'float64 CPU reference').choices(['auto', '0', '1']))
     .option('--repeat <n>', 'decode runs per case; results must agree bit for bit (default 2)', positiveInt)

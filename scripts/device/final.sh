@@ -2,6 +2,7 @@
 # The release run on a GPU machine: the dispatcher (every catalogue variant behind one library) through
 # every check case in bf16 and fp16, the schedule equality, FlashMLA's matrix timed with the measured
 # ceilings, compute-sanitizer on both schedules, and the SASS of the decode kernels. Writes to $OUT.
+# EXTRA_PAGES (default 16) are the other KV page sizes the dispatcher routes: checked and sanitized as well.
 # PARTS picks a subset (default: all), so the run fits the device's per-command limit in two calls:
 #   PARTS="check sanitize sass" scripts/device/final.sh;  PARTS=bench scripts/device/final.sh
 set -u
@@ -17,6 +18,10 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
   if want check; then
     cli check "$v" --cases all > "$out/check-bf16.txt" 2>&1; echo "check bf16 exit=$?"; tail -1 "$out/check-bf16.txt"
     cli check "$v" --cases all --dtype fp16 > "$out/check-fp16.txt" 2>&1; echo "check fp16 exit=$?"; tail -1 "$out/check-fp16.txt"
+    for page in ${EXTRA_PAGES-16}; do  # the dispatcher's other page sizes (the first route's is the default)
+      cli check "$v" --cases all --page-size "$page" > "$out/check-bf16-p$page.txt" 2>&1; echo "check bf16 page $page exit=$?"; tail -1 "$out/check-bf16-p$page.txt"
+      cli check "$v" --cases all --page-size "$page" --dtype fp16 > "$out/check-fp16-p$page.txt" 2>&1; echo "check fp16 page $page exit=$?"; tail -1 "$out/check-fp16-p$page.txt"
+    done
     cli check-schedule "$v" 2>&1 | tail -1; echo "check-schedule exit=${PIPESTATUS[0]}"
   fi
   if want bench; then cli bench "$v" --cases matrix --json > "$out/bench.json" 2> "$out/bench.log"; echo "bench exit=$?"; fi
@@ -28,6 +33,9 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
       san seesaw-small $t --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1
       san splitn-small $t --mode check --b 3 --s-q 1 --h-q 16 --sk 300 --varlen 1
       san seesaw-large $t --mode check --b 32 --s-q 2 --h-q 64 --sk 2048 --varlen 1
+    done
+    for page in ${EXTRA_PAGES-16}; do
+      for t in memcheck synccheck initcheck; do san "page$page" $t --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1 --page-size "$page"; done
     done
     san seesaw-small initcheck --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1
     san splitn-small initcheck --mode check --b 3 --s-q 1 --h-q 16 --sk 300 --varlen 1

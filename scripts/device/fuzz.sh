@@ -2,7 +2,7 @@
 # Random shapes through a built harness (default: the dispatcher): every run must pass its check against
 # the float32 GPU reference (NaN-poisoned outputs and unused cache slots, fresh inputs per seed), and each
 # out-of-range input must be refused with a status and a message naming the field.
-# Usage on the GPU machine: [N=70] [SEED=20261122] scripts/device/fuzz.sh [HARNESS]
+# Usage on the GPU machine: [N=70] [SEED=20261122] [PAGE=64] scripts/device/fuzz.sh [HARNESS]
 set -u
 h=${1:-build/mla_sm90_dispatch/harness}
 RANDOM=${SEED:-20261122}
@@ -14,12 +14,12 @@ for _ in $(seq 1 "${N:-70}"); do
   while [ $((sq * hq)) -gt 2048 ]; do hq=$((hq / 2)); done
   sk=$((RANDOM % 5000 + 1)); [ $((RANDOM % 6)) -eq 0 ] && sk=$((RANDOM % 40000 + 1))
   vl=$((RANDOM % 2)); causal=$((RANDOM % 4 == 0 ? 0 : 1)); dt=bf16; [ $((RANDOM % 3)) -eq 0 ] && dt=fp16
-  args="--b $b --s-q $sq --h-q $hq --sk $sk --varlen $vl --causal $causal --dtype $dt --seed $RANDOM"
+  args="--b $b --s-q $sq --h-q $hq --sk $sk --varlen $vl --causal $causal --dtype $dt --page-size ${PAGE:-64} --seed $RANDOM"
   r=$(timeout 120 "$h" --mode check $args --cpu-ref 0 2>&1); n=$((n + 1))
   echo "$r" | grep -q '"pass":true' || { f=$((f + 1)); echo "FAIL [$args]: $(echo "$r" | head -c 500)"; }
 done
 echo "fuzz: $((n - f))/$n passed"
-for bad in "--page-size 16" "--page-size 128" "--h-kv 2 --h-q 32" "--s-q 17" "--h-q 129 --s-q 16"; do
+for bad in "--page-size 32" "--page-size 128" "--h-kv 2 --h-q 32" "--s-q 17" "--h-q 129 --s-q 16"; do
   r=$(timeout 60 "$h" --mode check --b 2 --s-q 1 --h-q 16 --sk 100 $bad --cpu-ref 0 2>&1)
   echo "refused [$bad]: $(echo "$r" | grep -o '"status":"[a-z_]*"\|"error":"[^"]*"' | head -2 | tr '\n' ' ')"
   echo "$r" | grep -q '"pass":true' && { f=$((f + 1)); echo "FAIL: [$bad] was accepted"; }
