@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { locateNvcc } from '../../scripts/build/nvcc.ts';
+import { compileFlags, locateNvcc } from '../../scripts/build/nvcc.ts';
+import { readBuildSpec } from '../../scripts/build/spec.ts';
 import { variants } from '../../generated/manifest.ts';
 
 const nvcc = await locateNvcc().catch((e: Error) => e);
@@ -35,8 +36,10 @@ describe.skipIf(!!skipReason)(`decode kernels address shared memory as shared${s
       await Promise.all(
         variants.map(async (v) => {
           const out = path.join(dir, `${v.id}.ptx`);
+          // The flags `mlagen build` compiles the variant with (its build.json), stopping at PTX.
+          const spec = await readBuildSpec(path.join('generated', v.id));
           const source = path.join('generated', v.id, 'decode.cu');
-          await execa((nvcc as { path: string }).path, ['-std=c++17', '-O3', '-arch=sm_90a', '-Itemplates/include', '-ptx', source, '-o', out]);
+          await execa((nvcc as { path: string }).path, [...compileFlags(spec.nvccFlags, spec.includeDirs), '-ptx', source, '-o', out]);
           const bodies = entryBodies(await readFile(out, 'utf8'), `${v.id}_kernel`);
           expect(bodies.length, `${v.id}: decode kernel entry in the PTX`).toBe(1);
           expect(bodies[0]!.match(GENERIC_ACCESS) ?? [], v.id).toEqual([]);
