@@ -93,8 +93,8 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
     seesawSecondQk: plan.config.seesawSecondQk,
-    // S_B issued before P_A.V_AR ('early', 'queued'); 'queued' waits until S_A is issued.
-    seesawEarlyQk: plan.config.seesawSecondQk !== 'late',
+    // S_B is issued before P_A.V_AR ('early', 'queued'; not 'late'); 'queued' waits until S_A is issued.
+    seesawQkBeforePv: plan.config.seesawSecondQk !== 'late',
     seesawQkQueued: plan.config.seesawSecondQk === 'queued',
     seesawHandoff: plan.config.seesawHandoff,
     seesawArriveHandoff: plan.config.seesawHandoff === 'arrive',

@@ -59,5 +59,3 @@ export function noGpuReason(): string {
   const p = probeGpu();
   return p.hopper ? '' : `no Hopper GPU (compute capability 9.0) is present: ${p.reason}`;
 }
-
-

@@ -16,7 +16,7 @@ export function harnessBinary(root: string, variantId: string): string {
   return join(root, 'build', variantId, 'harness');
 }
 
-/** A row of generated/manifest.ts; read from its text (plain node), only id and qDtype. */
+/** A row of generated/manifest.ts (read from its text under plain node: only id and qDtype). */
 export interface ManifestRow {
   id: string;
   qDtype?: string;
@@ -60,7 +60,7 @@ export async function variantDtype(root: string, id: string): Promise<'bf16' | '
   return q === 'bf16' || q === 'fp16' ? q : undefined;
 }
 
-/** The KV page size a variant was generated for (plan.json; for the dispatcher, its routes'). */
+/** The KV page size a variant was generated for (plan.json; for the dispatcher, its first route's). */
 export function variantPageSize(root: string, id: string): number | undefined {
   const plan = variantPlan(root, id);
   const page = plan?.config?.problem?.pageSize;
