@@ -264,10 +264,12 @@ __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_blo
 
 
 // ---- DSL: mlaDecode > roles[consumer]: the steps both schedules share ----
-// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all.
+// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all,
+// and whether it starts copying the next piece's Q once its last S = Q K^T retired (it has keys and a
+// next piece follows in this SM part).
 struct Piece {
   int seqlen, start, end, split;
-  bool no_split;
+  bool no_split, starts_next_q;
 };
 __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq,
                                           int begin_split) {
@@ -277,6 +279,7 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
   p.end = b == end_idx ? end_seq : p.seqlen;
   p.split = b == begin_idx ? begin_split : 0;
   p.no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
+  p.starts_next_q = p.start < p.end && b < end_idx;
   return p;
 }
 
@@ -501,7 +504,6 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
     const bool no_split = pc.no_split;
     int key_limit[2];  // keys [0, key_limit) are visible to the row; Q may be overwritten (RowSumReady)
     begin_piece(a, b, m_block, q_smem, ctid, pc.seqlen, row_base, key_limit, q_started);
-    const bool starts_next_q = start < end && b < end_idx;  // once its last S retired
     float row_max[2] = {-INFINITY, -INFINITY};
     float row_sum[2] = {0.f, 0.f};  // this thread's partial sums; reduced in the epilogue
     float o[PV_ACC];
@@ -574,8 +576,8 @@ __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_
 
     // Every S of the piece retired (each consumer's own before RowMaxReady, the other's before PReady):
     // the next piece's Q lands while this one's rows are written.
-    if (starts_next_q) prefetch_q(a, b + 1, m_block, q_smem, ctid);
-    q_started = starts_next_q;
+    if (pc.starts_next_q) prefetch_q(a, b + 1, m_block, q_smem, ctid);
+    q_started = pc.starts_next_q;
     store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);
   }
 }

@@ -276,10 +276,12 @@ __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_blo
 
 
 // ---- DSL: mlaDecode > roles[consumer]: the steps both schedules share ----
-// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all.
+// One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all,
+// and whether it starts copying the next piece's Q once its last S = Q K^T retired (it has keys and a
+// next piece follows in this SM part).
 struct Piece {
   int seqlen, start, end, split;
-  bool no_split;
+  bool no_split, starts_next_q;
 };
 __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq,
                                           int begin_split) {
@@ -289,6 +291,7 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
   p.end = b == end_idx ? end_seq : p.seqlen;
   p.split = b == begin_idx ? begin_split : 0;
   p.no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
+  p.starts_next_q = p.start < p.end && b < end_idx;
   return p;
 }
 
@@ -762,7 +765,7 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
     const bool no_split = pc.no_split;
     RowState rs;
     begin_piece(a, b, m_block, sh.q(), ctid, pc.seqlen, row_base, rs.key_limit, q_started);
-    q_started = start < end && b < end_idx;  // for the next piece: this one starts its Q in its last pair
+    q_started = pc.starts_next_q;  // for the next piece: this one starts its Q in its last pair
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       rs.m[i] = -INFINITY;
@@ -775,7 +778,7 @@ __device__ __forceinline__ void consume_as(const DecodeArgs& a, int m_block, uin
 
     for (int tok0 = start; tok0 < end; tok0 += 2 * BLOCK_N) {
       const bool has_b = tok0 + BLOCK_N < end;
-      const NextQ next_q{tok0 + 2 * BLOCK_N >= end && b < end_idx, b + 1, m_block, ctid};  // its last pair, if it starts the next Q
+      const NextQ next_q{tok0 + 2 * BLOCK_N >= end && pc.starts_next_q, b + 1, m_block, ctid};  // its last pair, if it starts the next Q
       if (WG == 0) {
         if (has_b) pair_c0<true>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
         else pair_c0<false>(a, sh, phase0, phase1, tok0, rs, o, s, lane, quad, row_base, next_q);
