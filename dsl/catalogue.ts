@@ -27,10 +27,11 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
 /**
  * Which schedule the dispatcher routes each query-row count to when generated/tuning/ holds no table
  * (dsl/render/dispatchPolicy.ts; with a table the routing is derived from its measurements). Set from
- * the 48-case tune (docs/perf/tuning-h100-matrix.md): up to 32 rows both are memory-bound and within
- * noise of each other; at 64 rows the seesaw is 3-5 % faster, from 128 rows on 10-14 %.
+ * the 48-case tune of the session-4 kernels (docs/perf/tuning-h100-matrix.md, v11 re-tune): up to 64 rows
+ * the two are within 1 % of each other (memory-bound); at 128 rows the seesaw is up to 13 % faster, at
+ * 256 rows 12-20 %.
  */
 export const DISPATCH_POLICY: readonly DispatchPolicy[] = [
-  { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: 'memory-bound: both consumers stream K/V' },
-  { rows: { min: 33, max: 1 << 20 }, mathSchedule: 'seesaw', why: 'softmax of one consumer overlaps the GEMMs of the other' },
+  { rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: 'memory-bound: both consumers stream K/V' },
+  { rows: { min: 65, max: 1 << 20 }, mathSchedule: 'seesaw', why: 'softmax of one consumer overlaps the GEMMs of the other' },
 ];

@@ -33,7 +33,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 32
+      max: 64
     }
   },
   {
@@ -51,7 +51,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 32
+      max: 64
     }
   },
   {
@@ -68,7 +68,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231480,
     registerBudget: 64512,
     rows: {
-      min: 33,
+      min: 65,
       max: 2048
     }
   },
@@ -86,7 +86,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231480,
     registerBudget: 64512,
     rows: {
-      min: 33,
+      min: 65,
       max: 2048
     }
   },

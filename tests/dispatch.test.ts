@@ -28,7 +28,8 @@ describe('dispatch rules', () => {
         }
     const at = (page: number, rows: number) => rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max)!;
     expect(at(64, 1).variantId).toMatch(/_c2sn$/);
-    expect(at(64, 33).variantId).toMatch(/_c2ss$/);
+    expect(at(64, 64).variantId).toMatch(/_c2sn$/);
+    expect(at(64, 65).variantId).toMatch(/_c2ss$/);
     // 16-token pages have split-n only: it serves every row count, and the rule says why.
     expect(at(16, 256).variantId).toMatch(/_p16_.*_c2sn$/);
     expect(at(16, 256).why).toContain('no seesaw variant with 16-token pages: split-n');
