@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { anchorFor, loadAnchor, type Anchor, type AnchorRow } from '../harness/anchor.ts';
 import { CASE_SETS, forVariant, selectCases, tflops, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { hasHopperGpu } from '../harness/gpu.ts';
-import { harnessBinary, repoRoot, variantDtype, variantPageSize } from '../harness/paths.ts';
+import { harnessBinary, repoRoot, variantSettings } from '../harness/paths.ts';
 import { runCases, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
 import { CHECK_EXIT, countsAsFailure, defaultIo, harnessVerbExits, resolveVariants, type HarnessCommandIo } from './check.ts';
 
@@ -130,7 +130,8 @@ export async function runBenchCommand(
   const id = ids[0]!;
   const binary = opts.harness ?? harnessBinary(root, id);
   if (!existsSync(binary)) return fail(`${binary} not found: run \`mlagen build ${id}\` first`);
-  const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), opts.dtype ?? (await variantDtype(root, id)), opts.pageSize ?? variantPageSize(root, id));
+  const { dtype, pageSize } = await variantSettings(root, id, opts);
+  const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), dtype, pageSize);
   if (cases.length === 0) return fail(`no case matches --cases ${opts.cases ?? 'matrix'} --filter ${opts.filter ?? ''}`);
   const anchor = loadAnchor(root, opts.anchor);
   if (!anchor) io.stderr('mlagen bench: no FlashMLA anchor file found (../shared/anchors/flashmla-h100.md): anchor columns omitted\n');

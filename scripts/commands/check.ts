@@ -8,7 +8,7 @@ import { positiveInt, positiveNumber } from './options.ts';
 
 import { CASE_SETS, forVariant, selectCases, type CaseSet, type Dtype, type HarnessCase } from '../harness/cases.ts';
 import { noGpuReason, hasHopperGpu } from '../harness/gpu.ts';
-import { defaultVariantId, harnessBinary, manifestVariantIds, repoRoot, variantDtype, variantPageSize } from '../harness/paths.ts';
+import { defaultVariantId, harnessBinary, manifestVariantIds, repoRoot, variantSettings } from '../harness/paths.ts';
 import { runCases, type CaseResult, type CaseStatus } from '../harness/runner.ts';
 import { existsSync } from 'node:fs';
 
@@ -149,8 +149,8 @@ export async function runCheckCommand(
   const width = Math.max(...cases.map((c) => c.id.length));
   const report: { variant: string; results: CaseResult[] }[] = [];
   for (const [i, id] of ids.entries()) {
-    const dtype = opts.dtype ?? (await variantDtype(root, id));
-    const run = forVariant(cases, dtype, opts.pageSize ?? variantPageSize(root, id));
+    const { dtype, pageSize } = await variantSettings(root, id, opts);
+    const run = forVariant(cases, dtype, pageSize);
     io.stderr(`mlagen check ${id}: ${run.length} cases${dtype ? ` in ${dtype}` : ''}\n`);
     let n = 0;
     const results = await runCases(binaries[i]!, run, 'check', extraArgs(opts), {

@@ -67,6 +67,15 @@ export function variantPageSize(root: string, id: string): number | undefined {
   return typeof page === 'number' ? page : undefined;
 }
 
+/** The dtype and KV page size the cases of a variant run in: the given ones, else the variant's own. */
+export async function variantSettings(
+  root: string,
+  id: string,
+  given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined },
+): Promise<{ dtype: 'bf16' | 'fp16' | undefined; pageSize: number | undefined }> {
+  return { dtype: given.dtype ?? (await variantDtype(root, id)), pageSize: given.pageSize ?? variantPageSize(root, id) };
+}
+
 /**
  * The split-KV schedule a variant was generated with (generated/<id>/plan.json); for the dispatcher,
  * the one its routed variants share (the first route's). Undefined when neither file is there.

@@ -20,7 +20,7 @@ import { describeSettings, pruneSpace } from '../../dsl/tune/space.ts';
 import { renderVariant } from '../../dsl/render/render.ts';
 import { buildWithProgress } from '../build/build.ts';
 import { locateNvcc } from '../build/nvcc.ts';
-import { findCase, onVariant, selectCases, type HarnessCase } from '../harness/cases.ts';
+import { findCase, forVariant, onVariant, selectCases, type HarnessCase } from '../harness/cases.ts';
 import { runCase, runCeilings, type CaseResult, type Ceilings } from '../harness/runner.ts';
 import { DISPATCH_H, DISPATCH_TS, renderDispatchH, renderDispatchTs } from './dispatch.ts';
 import {
@@ -144,7 +144,7 @@ export const realBackend: TuneBackend = {
 /** `matrix`, `edge`, `all`, or comma-separated substrings of case ids (as in `mlagen bench --filter`). */
 export function resolveCases(spec: string, dtype: 'bf16' | 'fp16'): HarnessCase[] {
   const set = spec === 'matrix' || spec === 'edge' || spec === 'all' ? selectCases(spec) : selectCases('all', spec);
-  return set.map((c) => onVariant(c, { dtype }));
+  return forVariant(set, dtype, undefined);
 }
 
 export function resolveCheckCases(ids: readonly string[], dtype: 'bf16' | 'fp16'): HarnessCase[] {
