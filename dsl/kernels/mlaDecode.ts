@@ -286,6 +286,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('Q_TILE_BYTES', qTile.bytes, `${blockM} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_M * D_QK * ELEM_BYTES'),
         constant('Q_ROW_CHUNKS', qChunksPerRow, '16-byte chunks of one Q row', 'D_QK * ELEM_BYTES / 16'),
         constant('Q_COPY_THREADS_PER_ROW', qCopyThreadsPerRow, 'consumer threads that copy one Q row', 'CONSUMER_THREADS / BLOCK_M'),
+        constant('Q_CHUNKS_PER_THREAD', qChunksPerRow / qCopyThreadsPerRow, '16-byte chunks of a Q row each copying thread takes', 'Q_ROW_CHUNKS / Q_COPY_THREADS_PER_ROW'),
         constant('KV_COL_BLOCKS', p.dQk / kvTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
         constant('V_COL_BLOCKS', p.dV / kvTile.blockCols, 'D_V / COL_BLOCK_ELEMS', 'D_V / COL_BLOCK_ELEMS'),
         constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
