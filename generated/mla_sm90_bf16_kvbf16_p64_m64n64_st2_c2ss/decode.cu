@@ -313,29 +313,6 @@ __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_bl
   }
 }
 
-// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns the
-// quad-reduced row maxima; quad 0 also writes them to publish[publish_row + 8 i] when publish is given.
-__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
-                                             int quad, float (&row_max)[2], int publish_row, float* publish) {
-  row_max[0] = row_max[1] = -INFINITY;
-#pragma unroll
-  for (int j = 0; j < QK_N / 8; ++j)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int i = e / 2;
-      const int key = key0 + 8 * j + 2 * quad + (e % 2);
-      const float v = key < key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
-      s[4 * j + e] = v;
-      row_max[i] = fmaxf(row_max[i], v);
-    }
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
-    if (publish && quad == 0) publish[publish_row + 8 * i] = row_max[i];
-  }
-}
-
 // O rows *= f (this thread's two rows).
 __device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[2]) {
 #pragma unroll
@@ -575,13 +552,40 @@ __device__ __forceinline__ void publish(uint32_t id) {
 }
 __device__ __forceinline__ void take(uint32_t id) { mlagen::named_barrier_sync(id, CONSUMER_THREADS); }
 
-// s <- exp2(s - base), adds the row sums to l.
-__device__ __forceinline__ void exponentiate(float (&s)[QK_ACC], const float (&base)[2], float (&l)[2]) {
+// Masks keys past seqlen (NaN-poisoned slots) and causal only in a step that reaches one of
+// this thread's row limits (most steps do not), leaves S unscaled and returns the quad-reduced row maxima scaled
+// into the exp2 domain. softmax_scale > 0 (checked at launch), so the scaled maximum is the maximum of the scaled
+// scores and the scale can join the exponent's FFMA. Masked scores are -inf.
+__device__ __forceinline__ void mask_and_scaled_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
+                                                    int quad, float (&row_max)[2]) {
+  if (key0 + QK_N > min(key_limit[0], key_limit[1])) {
+#pragma unroll
+    for (int j = 0; j < QK_N / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (key0 + 8 * j + 2 * quad + (e % 2) >= key_limit[e / 2]) s[4 * j + e] = -INFINITY;
+  }
+  row_max[0] = row_max[1] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < QK_N / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) row_max[e / 2] = fmaxf(row_max[e / 2], s[4 * j + e]);
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
+    row_max[i] *= scale_log2;
+  }
+}
+
+// s <- exp2(s * scale_log2 - base) (one FFMA before the exponent: S is raw, see mask_and_scaled_max), adds the
+// row sums to l. Masked scores are -inf and give 0.
+__device__ __forceinline__ void exponentiate(float (&s)[QK_ACC], float scale_log2, const float (&base)[2], float (&l)[2]) {
 #pragma unroll
   for (int j = 0; j < QK_N / 8; ++j)
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      s[4 * j + e] = mlagen::exp2_approx(s[4 * j + e] - base[e / 2]);
+      s[4 * j + e] = mlagen::exp2_approx(fmaf(s[4 * j + e], scale_log2, -base[e / 2]));
       l[e / 2] += s[4 * j + e];
     }
 }
@@ -594,15 +598,15 @@ __device__ __forceinline__ void pack_p(const float (&s)[QK_ACC], uint32_t (&pa)[
     for (int i = 0; i < 2; ++i) pa[j / 2][(j % 2) * 2 + i] = mlagen::pack2<q_t>(s[4 * j + 2 * i], s[4 * j + 2 * i + 1]);
 }
 
-// Writes packed P into a P tile (K-major, swizzled) for the other consumer's SS product.
-__device__ __forceinline__ void store_p(uint8_t* p_tile, const uint32_t (&pa)[PV_K_STEPS][4], int row_base, int quad) {
+// Writes packed P into a P tile (K-major, swizzled) for the other consumer's SS product: one stmatrix x4 per
+// 16 keys. Matrix m = lane / 8 of the x4 is rows (m % 2) * 8 .. + 7 of the warp's 16 and columns 16 k + 8 (m / 2)
+// .. + 7, which are exactly pa[k][m] in the accumulator layout; each lane gives the address of one matrix row.
+__device__ __forceinline__ void store_p(uint8_t* p_tile, const uint32_t (&pa)[PV_K_STEPS][4], int row_base, int lane) {
+  const int m = lane / 8;
+  const int row = (row_base - lane / 4) + (m % 2) * 8 + lane % 8;
 #pragma unroll
-  for (int j = 0; j < QK_N / 8; ++j)
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const int r = row_base + 8 * i, col = 8 * j + 2 * quad;
-      *reinterpret_cast<uint32_t*>(p_tile + mlagen::swizzle<SWIZZLE_BITS>(r * SPAN_BYTES + col * ELEM_BYTES)) = pa[j / 2][(j % 2) * 2 + i];
-    }
+  for (int k = 0; k < PV_K_STEPS; ++k)
+    mlagen::stmatrix_x4(p_tile + mlagen::swizzle<SWIZZLE_BITS>(row * SPAN_BYTES + (2 * k + m / 2) * 16), pa[k]);
 }
 
 __device__ __forceinline__ void issue_pv_rs(float (&o)[PV_ACC], uint32_t (&pa)[PV_K_STEPS][4], const uint8_t* kv, int wg) {
@@ -660,13 +664,13 @@ __device__ __forceinline__ void pair_c0(const DecodeArgs& a, const PairShared& s
   mlagen::wgmma_wait<0>();
   mlagen::fence_fragment(s);
   float mx[2], base[2], scale_a[2];
-  mask_and_max(s, tok0, rs.key_limit, a.scale_log2, quad, mx, 0, nullptr);
+  mask_and_scaled_max(s, tok0, rs.key_limit, a.scale_log2, quad, mx);
   advance_max(sh, 0, rs, mx, base, scale_a, quad, row_base);
   publish(kMaxReady0);
-  exponentiate(s, base, rs.l);
+  exponentiate(s, a.scale_log2, base, rs.l);
   uint32_t pa[PV_K_STEPS][4];
   pack_p(s, pa);
-  store_p(sh.p(), pa, row_base, quad);
+  store_p(sh.p(), pa, row_base, lane);
   mlagen::fence_proxy_async_shared();
   publish(kPReady0);
   scale_rows(o, scale_a);
@@ -718,16 +722,16 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     mlagen::wgmma_wait<1>();  // S_B; P_A.V_AR may still run
     mlagen::fence_fragment(s);
     float mx[2], base[2];
-    mask_and_max(s, tok0 + BLOCK_N, rs.key_limit, a.scale_log2, quad, mx, 0, nullptr);
+    mask_and_scaled_max(s, tok0 + BLOCK_N, rs.key_limit, a.scale_log2, quad, mx);
     advance_max(sh, 1, rs, mx, base, scale_b, quad, row_base);
     publish(kMaxReady1);
-    exponentiate(s, base, rs.l);
+    exponentiate(s, a.scale_log2, base, rs.l);
     uint32_t pa[PV_K_STEPS][4];
     pack_p(s, pa);
     mlagen::wgmma_wait<0>();  // P_A.V_AR: the P tile is free, O_R stable
     mlagen::fence_fragment(o);
     release_part(sh, PART_R, 0, lane);
-    store_p(sh.p(), pa, row_base, quad);
+    store_p(sh.p(), pa, row_base, lane);
     next_q.start(a, sh);  // S_A and S_B retired, nothing in flight
     mlagen::fence_proxy_async_shared();
     publish(kPReady1);
@@ -953,7 +957,8 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.range("num_pages", p.num_pages, 1, INT32_MAX);
   v.range("max_pages_per_seq", p.max_pages_per_seq, 1, INT32_MAX);
   v.at_least64("block_table_stride", p.block_table_stride, p.max_pages_per_seq);
-  if (!std::isfinite(p.softmax_scale)) v.fail("softmax_scale", "must be finite");
+  // > 0: the kernels take the row maximum of raw scores and scale it (a negative scale would need the minimum).
+  if (!std::isfinite(p.softmax_scale) || !(p.softmax_scale > 0.f)) v.fail("softmax_scale", std::to_string(p.softmax_scale) + ": must be finite and > 0");
   v.equal("num_splits_len", p.num_splits_len, p.batch + 1);
   int sms = 0;
   if (device_sm_count(&sms) != 0) return mlagen::host::cuda_fail("mlagen_decode: reading the SM count", cudaGetLastError());

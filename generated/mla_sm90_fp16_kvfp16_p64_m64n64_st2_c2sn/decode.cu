@@ -301,29 +301,6 @@ __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_bl
   }
 }
 
-// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns the
-// quad-reduced row maxima; quad 0 also writes them to publish[publish_row + 8 i] when publish is given.
-__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
-                                             int quad, float (&row_max)[2], int publish_row, float* publish) {
-  row_max[0] = row_max[1] = -INFINITY;
-#pragma unroll
-  for (int j = 0; j < QK_N / 8; ++j)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int i = e / 2;
-      const int key = key0 + 8 * j + 2 * quad + (e % 2);
-      const float v = key < key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
-      s[4 * j + e] = v;
-      row_max[i] = fmaxf(row_max[i], v);
-    }
-#pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
-    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
-    if (publish && quad == 0) publish[publish_row + 8 * i] = row_max[i];
-  }
-}
-
 // O rows *= f (this thread's two rows).
 __device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[2]) {
 #pragma unroll
@@ -482,6 +459,29 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
   }
 }
 // ---- DSL: mlaDecode > roles[consumer]: S = QK^T, online softmax, O += PV ----
+// Scales S into the exp2 domain, masks keys past seqlen (NaN-poisoned slots) and causal, returns the
+// quad-reduced row maxima; quad 0 also writes them to publish[publish_row + 8 i] for the other consumer.
+__device__ __forceinline__ void mask_and_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
+                                             int quad, float (&row_max)[2], int publish_row, float* publish) {
+  row_max[0] = row_max[1] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < QK_N / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int i = e / 2;
+      const int key = key0 + 8 * j + 2 * quad + (e % 2);
+      const float v = key < key_limit[i] ? s[4 * j + e] * scale_log2 : -INFINITY;
+      s[4 * j + e] = v;
+      row_max[i] = fmaxf(row_max[i], v);
+    }
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 1));
+    row_max[i] = fmaxf(row_max[i], __shfl_xor_sync(0xffffffffu, row_max[i], 2));
+    if (quad == 0) publish[publish_row + 8 * i] = row_max[i];
+  }
+}
+
 __device__ __forceinline__ void consume(const DecodeArgs& a, int m_block, uint8_t* smem, int begin_idx, int begin_seq,
                                         int end_idx, int end_seq, int begin_split) {
   uint64_t* kv_full = reinterpret_cast<uint64_t*>(smem + SMEM_KV_FULL_OFFSET);    // one part: [stage]
@@ -733,7 +733,8 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.range("num_pages", p.num_pages, 1, INT32_MAX);
   v.range("max_pages_per_seq", p.max_pages_per_seq, 1, INT32_MAX);
   v.at_least64("block_table_stride", p.block_table_stride, p.max_pages_per_seq);
-  if (!std::isfinite(p.softmax_scale)) v.fail("softmax_scale", "must be finite");
+  // > 0: the kernels take the row maximum of raw scores and scale it (a negative scale would need the minimum).
+  if (!std::isfinite(p.softmax_scale) || !(p.softmax_scale > 0.f)) v.fail("softmax_scale", std::to_string(p.softmax_scale) + ": must be finite and > 0");
   v.equal("num_splits_len", p.num_splits_len, p.batch + 1);
   int sms = 0;
   if (device_sm_count(&sms) != 0) return mlagen::host::cuda_fail("mlagen_decode: reading the SM count", cudaGetLastError());

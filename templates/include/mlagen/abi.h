@@ -67,7 +67,7 @@ typedef struct mlagen_decode_params {
   float* lse;                   /* [batch, h_q, s_q], contiguous */
   void* workspace;          size_t workspace_bytes;
   int32_t batch, s_q, h_q, h_kv, d, dv;
-  float softmax_scale;
+  float softmax_scale;          /* finite and > 0: the kernels scale the row maximum of the raw scores */
   int32_t causal;
   void* stream;                 /* cudaStream_t */
 } mlagen_decode_params;

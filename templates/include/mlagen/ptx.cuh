@@ -48,6 +48,16 @@ __device__ __forceinline__ void fence_proxy_async_shared() {
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
 }
 
+// ---- stmatrix: register fragments to shared memory --------------------------------------------------
+/** Stores four 8x8 b16 matrices (a warp-wide x4): lane l gives the 16-byte row address of row l % 8 of matrix
+ *  l / 8, and holds in r[m] its two elements (row l / 4, columns 2 (l % 4), +1) of matrix m, the lower column in
+ *  the low half: the layout of a wgmma accumulator's 8x8 blocks once packed to 16 bits. */
+__device__ __forceinline__ void stmatrix_x4(void* row_addr, const uint32_t (&r)[4]) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};" ::"r"(smem_u32(row_addr)), "r"(r[0]), "r"(r[1]),
+               "r"(r[2]), "r"(r[3])
+               : "memory");
+}
+
 // ---- cp.async (LDGSTS): 16-byte copies global -> shared without staging in registers -------------
 /** Copies 16 bytes, or writes 16 zero bytes when src_bytes is 0 (src is then not read). */
 __device__ __forceinline__ void cp_async_16(void* smem_dst, const void* gmem_src, uint32_t src_bytes) {
