@@ -59,6 +59,13 @@ export interface MlaDecodeConfig {
    * releases them (stage 1's R before its L).
    */
   qkOrder: 'columns' | 'arrival';
+  /**
+   * seesaw only: lazy rescaling, in log2 units. The running row max that serves as the exponent base moves
+   * only when a step's max exceeds it by more than this, so P <= 2^slack and O is rescaled only in the few
+   * steps where some row's base moved (a warp skips the multiply when none of its rows did). 0: the base
+   * follows every increase of the max.
+   */
+  seesawRescaleSlack: number;
   /** setmaxnreg budgets. */
   registers: { producer: number; consumer: number };
   schedule: SplitKvSchedule;
@@ -79,6 +86,8 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   // Measured (docs/perf/kernel-versions.md v6): 'arrive' and 'arrival' 3-8 % faster at 128-256 rows.
   seesawHandoff: 'arrive',
   qkOrder: 'arrival',
+  // Measured in one run (docs/perf/kernel-versions.md, session 6): slack 8 vs 0, -4 to -7 % at 128-256 rows.
+  seesawRescaleSlack: 8,
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
   // The tuner measured evict_last faster than evict_first on every case: K/V is re-read by each m-block CTA.
@@ -111,6 +120,7 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.seesawSecondQk !== d.seesawSecondQk) parts.push(`qk${c.seesawSecondQk[0]}`);
     if (c.seesawHandoff !== d.seesawHandoff) parts.push(`h${c.seesawHandoff[0]}`);
     if (c.qkOrder !== d.qkOrder) parts.push(`o${c.qkOrder[0]}`);
+    if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
   if (c.l2Hint !== d.l2Hint) parts.push(c.l2Hint === 'evict_first' ? 'l2f' : 'l2l');
   return parts.join('_');
@@ -131,6 +141,12 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(SECOND_QK.includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of ${SECOND_QK.map((v) => `'${v}'`).join(', ')}`);
   c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
   c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
+  const slack = cfg.seesawRescaleSlack;
+  c.require(
+    Number.isInteger(slack) && slack >= 0 && slack <= 14,
+    'seesawRescaleSlack',
+    `${slack} must be an integer in 0..14 (log2 units: P <= 2^slack must fit the 16-bit P of the P.V product, fp16 included)`,
+  );
   c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
@@ -375,6 +391,17 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         { name: 'PV_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'MN', blockN, k), why: 'byte offset of each k-step (16 key rows) in the V tile' },
       ],
     },
+    ...(seesaw
+      ? [
+          {
+            dsl: 'softmax',
+            constants: [
+              constant('RESCALE_SLACK_LOG2', cfg.seesawRescaleSlack, "the exponent base moves only when a step's row max exceeds it by more than this (log2): P <= 2^slack", undefined, 'float'),
+            ],
+            arrays: [],
+          },
+        ]
+      : []),
     {
       dsl: 'smemPlan',
       constants: [

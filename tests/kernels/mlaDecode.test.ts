@@ -102,6 +102,20 @@ describe('mlaDecode lowering', () => {
     ]);
   });
 
+  it('bounds the seesaw\'s rescale slack and renders it only for the seesaw', () => {
+    const msg = (v: number) =>
+      `mlaDecode > seesawRescaleSlack: ${v} must be an integer in 0..14 (log2 units: P <= 2^slack must fit the 16-bit P of the P.V product, fp16 included)`;
+    expect(rejection({ mathSchedule: 'seesaw', seesawRescaleSlack: 15 })).toEqual([msg(15)]);
+    expect(rejection({ mathSchedule: 'seesaw', seesawRescaleSlack: -1 })).toEqual([msg(-1)]);
+    expect(rejection({ mathSchedule: 'seesaw', seesawRescaleSlack: 2.5 })).toEqual([msg(2.5)]);
+    expect(rejection({ seesawRescaleSlack: 'lazy' })).toEqual(['mlaDecode > seesawRescaleSlack: expected a number, got "lazy"']);
+    const slack = (c: object) =>
+      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'RESCALE_SLACK_LOG2');
+    expect(slack({ mathSchedule: 'seesaw' })).toMatchObject({ type: 'float', value: '8' });
+    expect(slack({ mathSchedule: 'seesaw', seesawRescaleSlack: 0 })).toMatchObject({ value: '0' });
+    expect(slack({})).toBeUndefined();
+  });
+
   it('lowers the seesaw with its parts in the order they are released', () => {
     const arrays = (c: object) =>
       Object.fromEntries(lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.arrays.map((x) => [x.name, x.values])));
@@ -136,6 +150,8 @@ describe('variant ids', () => {
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qkl_hs_oc',
     );
     expect(id({ mathSchedule: 'seesaw', seesawSecondQk: 'early' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qke');
+    expect(id({ mathSchedule: 'seesaw', seesawRescaleSlack: 0 })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_rs0');
+    expect(id({ seesawRescaleSlack: 0 })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
     expect(id({ seesawHandoff: 'sync', qkOrder: 'columns' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
   });
 });
