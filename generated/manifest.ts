@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '743ebb64ccc3',
+    planHash: '51cdc49a0c46',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '6fff79caceb2',
+    planHash: 'a7a279a59b30',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '7dfa68398ef8',
+    planHash: '3ae297b6abe5',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'b0a94c7ac14b',
+    planHash: 'e0d657edb3ed',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '9b4897bad950',
+    planHash: '570f3691ee08',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '62ab0690c57c',
+    planHash: '3b9832683087',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,

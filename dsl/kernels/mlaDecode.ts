@@ -69,8 +69,11 @@ export interface MlaDecodeConfig {
   /** setmaxnreg budgets. */
   registers: { producer: number; consumer: number };
   schedule: SplitKvSchedule;
-  /** L2 policy of the K/V TMA loads. */
-  l2Hint: 'evict_first' | 'evict_last';
+  /**
+   * L2 policy of the K/V TMA loads. 'auto': evict_last when several m-block CTAs of an SM part re-read each
+   * tile (more than BLOCK_M query rows), evict_normal when one CTA reads it; decided at launch from the grid.
+   */
+  l2Hint: 'auto' | 'evict_first' | 'evict_last' | 'evict_normal';
   allowSpills: boolean;
 }
 
@@ -90,12 +93,16 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   seesawRescaleSlack: 8,
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
-  // The tuner measured evict_last faster than evict_first on every case: K/V is re-read by each m-block CTA.
-  l2Hint: 'evict_last',
+  // Measured (docs/perf/kernel-versions.md, session 6): with several m-block CTAs evict_last beats evict_normal
+  // by 4-8 % and evict_first too; with one, evict_normal beats evict_last by ~1 % and evict_first loses 2-3 %.
+  l2Hint: 'auto',
   allowSpills: false,
 };
 
 const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss' };
+const L2_HINT_CODE: Record<MlaDecodeConfig['l2Hint'], string> = { auto: 'l2a', evict_first: 'l2f', evict_last: 'l2l', evict_normal: 'l2n' };
+/** The rendered KV_L2_HINT: 0 decides at launch, the others force one policy. */
+const L2_HINT_VALUE: Record<MlaDecodeConfig['l2Hint'], number> = { auto: 0, evict_first: 1, evict_last: 2, evict_normal: 3 };
 
 /**
  * The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it.
@@ -122,7 +129,7 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.qkOrder !== d.qkOrder) parts.push(`o${c.qkOrder[0]}`);
     if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
-  if (c.l2Hint !== d.l2Hint) parts.push(c.l2Hint === 'evict_first' ? 'l2f' : 'l2l');
+  if (c.l2Hint !== d.l2Hint) parts.push(L2_HINT_CODE[c.l2Hint] ?? `l2${c.l2Hint}`);
   return parts.join('_');
 }
 
@@ -141,6 +148,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(SECOND_QK.includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of ${SECOND_QK.map((v) => `'${v}'`).join(', ')}`);
   c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
   c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
+  c.require(cfg.l2Hint in L2_HINT_VALUE, 'l2Hint', `'${cfg.l2Hint}' is not one of ${Object.keys(L2_HINT_VALUE).map((v) => `'${v}'`).join(', ')}`);
   const slack = cfg.seesawRescaleSlack;
   c.require(
     Number.isInteger(slack) && slack >= 0 && slack <= 14,
@@ -319,7 +327,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
-        constant('KV_L2_EVICT_FIRST', kvBox.l2Hint === 'evict_first' ? 1 : 0, 'L2 policy of the K/V loads: 1 evict_first, 0 evict_last (every m-block CTA re-reads K/V)'),
+        constant('KV_L2_HINT', L2_HINT_VALUE[kvBox.l2Hint] ?? 0, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`),
       ],
       arrays: [],
     },

@@ -15,8 +15,11 @@ export interface TmaBox {
   swizzle: SmemTile['swizzle'];
   swizzleEnum: string;
   bytes: number;
-  /** L2 hint for the load: data read once goes first out of L2. */
-  l2Hint: 'evict_first' | 'evict_last' | 'evict_normal';
+  /**
+   * L2 policy of the loads. 'auto': evict_last when several m-block CTAs of an SM part re-read each tile,
+   * evict_normal when one CTA reads it (decided at launch from the grid).
+   */
+  l2Hint: 'auto' | 'evict_first' | 'evict_last' | 'evict_normal';
 }
 
 export function tmaBoxForTile(name: string, tile: SmemTile, rows: number, l2Hint: TmaBox['l2Hint']): TmaBox {

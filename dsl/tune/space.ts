@@ -62,7 +62,7 @@ export const DEFAULT_TUNE_SPACE: TuneSpace = {
     param('registers', registerPairs([24, 40, 56], [216, 224, 232, 240]), 'setmaxnreg budgets of producer and consumers'),
     param('schedule.fixedOverheadBlocks', [2, 3, 5, 8], 'split cost in KV blocks: how eagerly long requests are split'),
     param('mathSchedule', ['split-n', 'seesaw'], 'how the two consumer warpgroups share a KV step'),
-    param('l2Hint', ['evict_first', 'evict_last'], 'L2 policy of the K/V TMA loads'),
+    param('l2Hint', ['auto', 'evict_first', 'evict_last', 'evict_normal'], 'L2 policy of the K/V TMA loads'),
   ],
 };
 

@@ -95,6 +95,15 @@ describe('mlaDecode lowering', () => {
     ]);
   });
 
+  it('renders the L2 hint as the number the producer decodes, and rejects unknown hints', () => {
+    const hint = (c: object) =>
+      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'KV_L2_HINT')!.value;
+    expect([hint({}), hint({ l2Hint: 'evict_first' }), hint({ l2Hint: 'evict_last' }), hint({ l2Hint: 'evict_normal' })]).toEqual(['0', '1', '2', '3']);
+    expect(rejection({ l2Hint: 'evict_sometimes' })).toEqual([
+      "mlaDecode > l2Hint: 'evict_sometimes' is not one of 'auto', 'evict_first', 'evict_last', 'evict_normal'",
+    ]);
+  });
+
   it('rejects seesaw choices outside their sets, naming the field', () => {
     expect(rejection({ mathSchedule: 'seesaw', seesawHandoff: 'barrier', qkOrder: 'random' })).toEqual([
       "mlaDecode > seesawHandoff: 'barrier' is not one of 'sync', 'arrive'",
@@ -145,6 +154,9 @@ describe('variant ids', () => {
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_fo3_r24x240',
     );
     expect(id({ problem: { pageSize: 16 }, kvStages: 1, l2Hint: 'evict_first' })).toBe('mla_sm90_bf16_kvbf16_p16_m64n64_st1_c2sn_l2f');
+    // 'auto' (the default) picks the L2 policy at launch; the forced policies are spelled out.
+    expect(id({ l2Hint: 'evict_last' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_l2l');
+    expect(id({ mathSchedule: 'seesaw', l2Hint: 'evict_normal' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_l2n');
     // seesaw knobs appear only on seesaw variants, and only where they differ from the default.
     expect(id({ mathSchedule: 'seesaw', seesawHandoff: 'sync', qkOrder: 'columns', seesawSecondQk: 'late' })).toBe(
       'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_qkl_hs_oc',

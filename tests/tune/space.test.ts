@@ -43,8 +43,8 @@ describe('tuning space', () => {
 
   it('enumerates the cartesian product, each variant id once, the baseline included', () => {
     const points = enumerateSpace(DEFAULT_TUNE_SPACE);
-    expect(spaceSize(DEFAULT_TUNE_SPACE)).toBe(2 * 12 * 4 * 2 * 2);
-    expect(points).toHaveLength(384);
+    expect(spaceSize(DEFAULT_TUNE_SPACE)).toBe(2 * 12 * 4 * 2 * 4);
+    expect(points).toHaveLength(768);
     expect(new Set(points.map((p) => p.variantId)).size).toBe(points.length);
     expect(points.map((p) => p.index)).toEqual(points.map((_, i) => i));
     expect(points.some((p) => p.variantId === variantId(DEFAULT_MLA_DECODE))).toBe(true);

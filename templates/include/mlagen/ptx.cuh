@@ -103,6 +103,17 @@ __device__ __forceinline__ uint64_t l2_policy_evict_last() {
   asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
   return policy;
 }
+/** The default L2 policy, spelled out (a cache hint must name one). */
+__device__ __forceinline__ uint64_t l2_policy_evict_normal() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+/** Policies by the DSL's KV_L2_HINT numbering. */
+enum L2Hint : int { kL2EvictFirst = 1, kL2EvictLast = 2, kL2EvictNormal = 3 };
+__device__ __forceinline__ uint64_t l2_policy(int hint) {
+  return hint == kL2EvictFirst ? l2_policy_evict_first() : hint == kL2EvictLast ? l2_policy_evict_last() : l2_policy_evict_normal();
+}
 
 /** 3-D tiled TMA load into shared memory, completing on `bar` with the box's bytes. */
 __device__ __forceinline__ void tma_load_3d(const void* tmap, uint64_t* bar, void* dst, int32_t c0, int32_t c1,
