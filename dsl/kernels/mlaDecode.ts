@@ -101,8 +101,14 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
 
 const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss' };
 const L2_HINT_CODE: Record<MlaDecodeConfig['l2Hint'], string> = { auto: 'l2a', evict_first: 'l2f', evict_last: 'l2l', evict_normal: 'l2n' };
-/** The rendered KV_L2_HINT: 0 decides at launch, the others force one policy. */
+/** The rendered KV_L2_HINT: 0 decides at launch, the others force one policy (mlagen::L2Hint in ptx.cuh, asserted). */
 const L2_HINT_VALUE: Record<MlaDecodeConfig['l2Hint'], number> = { auto: 0, evict_first: 1, evict_last: 2, evict_normal: 3 };
+const L2_HINT_CPP: Record<MlaDecodeConfig['l2Hint'], string | undefined> = {
+  auto: undefined,
+  evict_first: 'mlagen::kL2EvictFirst',
+  evict_last: 'mlagen::kL2EvictLast',
+  evict_normal: 'mlagen::kL2EvictNormal',
+};
 
 /**
  * The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it.
@@ -327,7 +333,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
-        constant('KV_L2_HINT', L2_HINT_VALUE[kvBox.l2Hint] ?? 0, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`),
+        constant('KV_L2_HINT', L2_HINT_VALUE[kvBox.l2Hint] ?? 0, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINT_CPP[kvBox.l2Hint]),
       ],
       arrays: [],
     },

@@ -557,9 +557,9 @@ __device__ __forceinline__ void publish(uint32_t id) {
 }
 __device__ __forceinline__ void take(uint32_t id) { mlagen::named_barrier_sync(id, CONSUMER_THREADS); }
 
-// Masks keys past seqlen (NaN-poisoned slots) and causal only in a step that reaches one of
-// this thread's row limits (most steps do not), leaves S unscaled and returns the quad-reduced row maxima scaled
-// into the exp2 domain. softmax_scale > 0 (checked at launch), so the scaled maximum is the maximum of the scaled
+// Masks keys past seqlen (NaN-poisoned slots) and causal, only in a step that reaches one of this thread's
+// row limits (most steps do not); leaves S unscaled and returns the quad-reduced row maxima scaled into the
+// exp2 domain. softmax_scale > 0 (checked at launch), so the scaled maximum is the maximum of the scaled
 // scores and the scale can join the exponent's FFMA. Masked scores are -inf.
 __device__ __forceinline__ void mask_and_scaled_max(float (&s)[QK_ACC], int key0, const int (&key_limit)[2], float scale_log2,
                                                     int quad, float (&row_max)[2]) {

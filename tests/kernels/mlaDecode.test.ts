@@ -99,6 +99,10 @@ describe('mlaDecode lowering', () => {
     const hint = (c: object) =>
       lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'KV_L2_HINT')!.value;
     expect([hint({}), hint({ l2Hint: 'evict_first' }), hint({ l2Hint: 'evict_last' }), hint({ l2Hint: 'evict_normal' })]).toEqual(['0', '1', '2', '3']);
+    // A forced policy is asserted against the device header's numbering in the generated code.
+    const check = (c: object) =>
+      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'KV_L2_HINT')!.check;
+    expect([check({}), check({ l2Hint: 'evict_normal' })]).toEqual([undefined, 'mlagen::kL2EvictNormal']);
     expect(rejection({ l2Hint: 'evict_sometimes' })).toEqual([
       "mlaDecode > l2Hint: 'evict_sometimes' is not one of 'auto', 'evict_first', 'evict_last', 'evict_normal'",
     ]);
