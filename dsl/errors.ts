@@ -43,6 +43,11 @@ export class Checker {
     return ok;
   }
 
+  /** Records a failure when `value` is none of `allowed` (a closed union read from a user config). */
+  oneOf<T extends string>(field: string, value: T, allowed: readonly T[]): boolean {
+    return this.require(allowed.includes(value), field, `'${value}' is not one of ${allowed.map((v) => `'${v}'`).join(', ')}`);
+  }
+
   get errors(): readonly DslError[] {
     return this.found;
   }

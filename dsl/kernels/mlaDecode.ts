@@ -94,21 +94,23 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   registers: { producer: 40, consumer: 232 },
   schedule: { blockN: 64, fixedOverheadBlocks: 5, blockM: 64 },
   // Measured (docs/perf/kernel-versions.md, session 6): with several m-block CTAs evict_last beats evict_normal
-  // by 4-8 % and evict_first too; with one, evict_normal beats evict_last by ~1 % and evict_first loses 2-3 %.
+  // by 4-8 % (evict_first no better); with one, evict_normal beats evict_last by ~1 % and evict_first loses 2-3 %.
   l2Hint: 'auto',
   allowSpills: false,
 };
 
 const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss' };
-const L2_HINT_CODE: Record<MlaDecodeConfig['l2Hint'], string> = { auto: 'l2a', evict_first: 'l2f', evict_last: 'l2l', evict_normal: 'l2n' };
-/** The rendered KV_L2_HINT: 0 decides at launch, the others force one policy (mlagen::L2Hint in ptx.cuh, asserted). */
-const L2_HINT_VALUE: Record<MlaDecodeConfig['l2Hint'], number> = { auto: 0, evict_first: 1, evict_last: 2, evict_normal: 3 };
-const L2_HINT_CPP: Record<MlaDecodeConfig['l2Hint'], string | undefined> = {
-  auto: undefined,
-  evict_first: 'mlagen::kL2EvictFirst',
-  evict_last: 'mlagen::kL2EvictLast',
-  evict_normal: 'mlagen::kL2EvictNormal',
+/**
+ * Per L2 hint: its id suffix, the rendered KV_L2_HINT (0 decides at launch, the others force one policy) and
+ * the mlagen::L2Hint (ptx.cuh) that value must equal, asserted in the generated code.
+ */
+const L2_HINTS: Record<MlaDecodeConfig['l2Hint'], { code: string; value: number; cpp?: string }> = {
+  auto: { code: 'l2a', value: 0 },
+  evict_first: { code: 'l2f', value: 1, cpp: 'mlagen::kL2EvictFirst' },
+  evict_last: { code: 'l2l', value: 2, cpp: 'mlagen::kL2EvictLast' },
+  evict_normal: { code: 'l2n', value: 3, cpp: 'mlagen::kL2EvictNormal' },
 };
+const L2_HINT_NAMES = Object.keys(L2_HINTS) as MlaDecodeConfig['l2Hint'][];
 
 /**
  * The id spells the configuration in a fixed order; folder, kernel symbol and bench records share it.
@@ -135,7 +137,7 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.qkOrder !== d.qkOrder) parts.push(`o${c.qkOrder[0]}`);
     if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
-  if (c.l2Hint !== d.l2Hint) parts.push(L2_HINT_CODE[c.l2Hint] ?? `l2${c.l2Hint}`);
+  if (c.l2Hint !== d.l2Hint) parts.push(L2_HINTS[c.l2Hint]?.code ?? `l2${c.l2Hint}`);
   return parts.join('_');
 }
 
@@ -151,17 +153,17 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const tc = c.at('tile');
   tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
-  c.require(SECOND_QK.includes(cfg.seesawSecondQk), 'seesawSecondQk', `'${cfg.seesawSecondQk}' is not one of ${SECOND_QK.map((v) => `'${v}'`).join(', ')}`);
-  c.require(['sync', 'arrive'].includes(cfg.seesawHandoff), 'seesawHandoff', `'${cfg.seesawHandoff}' is not one of 'sync', 'arrive'`);
-  c.require(['columns', 'arrival'].includes(cfg.qkOrder), 'qkOrder', `'${cfg.qkOrder}' is not one of 'columns', 'arrival'`);
-  c.require(cfg.l2Hint in L2_HINT_VALUE, 'l2Hint', `'${cfg.l2Hint}' is not one of ${Object.keys(L2_HINT_VALUE).map((v) => `'${v}'`).join(', ')}`);
+  c.oneOf('seesawSecondQk', cfg.seesawSecondQk, SECOND_QK);
+  c.oneOf('seesawHandoff', cfg.seesawHandoff, ['sync', 'arrive']);
+  c.oneOf('qkOrder', cfg.qkOrder, ['columns', 'arrival']);
+  c.oneOf('l2Hint', cfg.l2Hint, L2_HINT_NAMES);
   const slack = cfg.seesawRescaleSlack;
   c.require(
     Number.isInteger(slack) && slack >= 0 && slack <= 14,
     'seesawRescaleSlack',
     `${slack} must be an integer in 0..14 (log2 units: P <= 2^slack must fit the 16-bit P of the P.V product, fp16 included)`,
   );
-  c.require(['split-n', 'seesaw'].includes(cfg.mathSchedule), 'mathSchedule', `'${cfg.mathSchedule}' is not one of 'split-n', 'seesaw'`);
+  c.oneOf('mathSchedule', cfg.mathSchedule, ['split-n', 'seesaw']);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
   c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);
@@ -333,7 +335,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
         constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
         constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
-        constant('KV_L2_HINT', L2_HINT_VALUE[kvBox.l2Hint] ?? 0, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINT_CPP[kvBox.l2Hint]),
+        constant('KV_L2_HINT', L2_HINTS[kvBox.l2Hint].value, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINTS[kvBox.l2Hint].cpp),
       ],
       arrays: [],
     },
