@@ -15,6 +15,10 @@ function rejection(partial: object): string[] {
   }
 }
 
+/** The rendered constant `name` of a config's plan (undefined when the plan has none). */
+const constantOf = (partial: object, name: string) =>
+  lowerMlaDecode(resolveConfig(partial as never)).sections.flatMap((s) => s.constants).find((k) => k.name === name);
+
 describe('mlaDecode lowering', () => {
   it('lowers the default to a plan that fits the SM', () => {
     const plan = lowerMlaDecode(DEFAULT_MLA_DECODE);
@@ -96,12 +100,10 @@ describe('mlaDecode lowering', () => {
   });
 
   it('renders the L2 hint as the number the producer decodes, and rejects unknown hints', () => {
-    const hint = (c: object) =>
-      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'KV_L2_HINT')!.value;
+    const hint = (c: object) => constantOf(c, 'KV_L2_HINT')!.value;
     expect([hint({}), hint({ l2Hint: 'evict_first' }), hint({ l2Hint: 'evict_last' }), hint({ l2Hint: 'evict_normal' })]).toEqual(['0', '1', '2', '3']);
     // A forced policy is asserted against the device header's numbering in the generated code.
-    const check = (c: object) =>
-      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'KV_L2_HINT')!.check;
+    const check = (c: object) => constantOf(c, 'KV_L2_HINT')!.check;
     expect([check({}), check({ l2Hint: 'evict_normal' })]).toEqual([undefined, 'mlagen::kL2EvictNormal']);
     expect(rejection({ l2Hint: 'evict_sometimes' })).toEqual([
       "mlaDecode > l2Hint: 'evict_sometimes' is not one of 'auto', 'evict_first', 'evict_last', 'evict_normal'",
@@ -122,8 +124,7 @@ describe('mlaDecode lowering', () => {
     expect(rejection({ mathSchedule: 'seesaw', seesawRescaleSlack: -1 })).toEqual([msg(-1)]);
     expect(rejection({ mathSchedule: 'seesaw', seesawRescaleSlack: 2.5 })).toEqual([msg(2.5)]);
     expect(rejection({ seesawRescaleSlack: 'lazy' })).toEqual(['mlaDecode > seesawRescaleSlack: expected a number, got "lazy"']);
-    const slack = (c: object) =>
-      lowerMlaDecode(resolveConfig(c as never)).sections.flatMap((s) => s.constants).find((k) => k.name === 'RESCALE_SLACK_LOG2');
+    const slack = (c: object) => constantOf(c, 'RESCALE_SLACK_LOG2');
     expect(slack({ mathSchedule: 'seesaw' })).toMatchObject({ type: 'float', value: '8' });
     expect(slack({ mathSchedule: 'seesaw', seesawRescaleSlack: 0 })).toMatchObject({ value: '0' });
     expect(slack({})).toBeUndefined();
