@@ -7,11 +7,12 @@
 // lse_i = -inf (the piece saw no key) weighs 0; when every piece is -inf, out = 0 and lse = +inf.
 // Requests with one piece were written by the split kernel directly; their CTAs return at once.
 //
-// Launch (mlagen_launch_combine): grid (batch, ceil(s_q*h_q * warps per row / 8)), 256 threads. One warp
-// per row, unless batch * s_q*h_q is small: then one warp per 128 columns of a row (STEPS = 1), so a few
-// long requests cut into many pieces still spread their reads over many warps (for large batches more,
-// smaller CTAs only cost scheduling: measured, docs/perf/kernel-versions.md). No dynamic shared memory;
-// programmatic dependent launch after the split kernel.
+// Launch (mlagen_launch_combine): grid (batch, blocks of warp tasks), 256 threads. One warp per row, unless
+// batch * s_q*h_q is small: then one warp per 128 columns of a row (STEPS = 1), so a few long requests cut
+// into many pieces still spread their reads over many warps (for large batches more, smaller CTAs only cost
+// scheduling: measured, docs/perf/kernel-versions.md); and when each request is expected in 8 or more pieces,
+// a whole CTA per 128 columns of a row, its 8 warps sharing the pieces. 4 KB of static shared memory in that
+// last form, none otherwise; programmatic dependent launch after the split kernel.
 #ifndef MLAGEN_COMBINE_CUH
 #define MLAGEN_COMBINE_CUH
 
@@ -55,6 +56,12 @@ constexpr int kColsPerStep = 32 * 4;  // a float4 per lane
 __host__ __device__ constexpr int steps_per_row(int dv) { return (dv + kColsPerStep - 1) / kColsPerStep; }
 /** Up to this many output rows in the whole batch, each row is split over steps_per_row warps. */
 constexpr int64_t kSplitColumnsUpToRows = 512;
+/** With split columns, at least this many pieces per request expected (num_sm_parts / batch) and at most
+ *  kPieceCtasMax tasks in all, every warp of a CTA takes the same (row, columns) task and a share of its pieces:
+ *  a request cut into ~132 pieces is walked in ~17 loads per warp instead of 132. More CTAs than that cost more
+ *  to schedule than they save (measured, docs/perf/kernel-versions.md, session 7). */
+constexpr int32_t kPieceWarpsFromPieces = 8;
+constexpr int64_t kPieceCtasMax = 1024;
 constexpr unsigned kFullMask = 0xffffffffu;
 
 // What the kernel reads, resolved on the host from mlagen_decode_params.
@@ -108,25 +115,28 @@ template <> struct DtypeOf<__half> { static constexpr mlagen_dtype value = MLAGE
 
 }  // namespace mlagen_combine
 
-// Warp task t of request b: row t / kChunks, its (t % kChunks)-th share of the row's 128-column steps
-// (STEPS of them); lane l owns columns 4l.. of each step (16-byte loads, 512 contiguous bytes per step).
-template <typename OutT, int DV, int STEPS>
+// Task t of request b: row t / kChunks, its (t % kChunks)-th share of the row's 128-column steps (STEPS of
+// them); lane l owns columns 4l.. of each step (16-byte loads, 512 contiguous bytes per step). PIECE_WARPS = 1:
+// each warp of the CTA does a task of its own. PIECE_WARPS = kWarpsPerCta: the CTA does one task, warp w takes
+// pieces w, w + PIECE_WARPS, ..., and the warps' sums meet in shared memory.
+template <typename OutT, int DV, int STEPS, int PIECE_WARPS>
 __global__ void __launch_bounds__(mlagen_combine::kThreads)
 mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   using namespace mlagen_combine;
   static_assert(DV > 0 && DV % 4 == 0, "DV must be a positive multiple of 4 (float4 columns)");
   static_assert(STEPS >= 1 && steps_per_row(DV) % STEPS == 0, "STEPS must divide the row's 128-column steps");
+  static_assert(PIECE_WARPS == 1 || PIECE_WARPS == kWarpsPerCta, "pieces are shared by no warps or by the whole CTA");
   constexpr int kChunks = steps_per_row(DV) / STEPS;
   // Pieces in flight per lane: fewer columns per warp leave room for more pieces.
   constexpr int kPieceUnroll = STEPS == 1 ? 8 : 4;
 
-  const int lane = threadIdx.x % 32;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t b = blockIdx.x;
   const int64_t rows = static_cast<int64_t>(a.s_q) * a.h_q;
-  const int64_t task = static_cast<int64_t>(blockIdx.y) * kWarpsPerCta + threadIdx.x / 32;
+  const int64_t task = PIECE_WARPS == 1 ? static_cast<int64_t>(blockIdx.y) * kWarpsPerCta + warp : blockIdx.y;
   const int64_t r = task / kChunks;
   const int first_col = static_cast<int>(task % kChunks) * STEPS * kColsPerStep + lane * 4;
-  if (r >= rows) return;
+  if (r >= rows) return;  // with PIECE_WARPS > 1 the whole CTA returns: the barrier below stays uniform
 
   // num_splits is the metadata kernel's, complete before the split kernel began (that one is launched
   // without PDL, so it waits for all earlier work): a request that was not split returns at once,
@@ -149,24 +159,28 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   const bool saw_key = acc_lse.m != -INFINITY;
   const float row_lse = saw_key ? acc_lse.m + logf(acc_lse.s) : INFINITY;
 
-  // Pass 2: weighted sum of the partial rows, 32 pieces per round (lane i holds piece i's weight).
+  // Pass 2: weighted sum of this warp's pieces (piece_of(k) for k < my_count), 32 per round (lane i holds the
+  // weight of the round's i-th).
+  const int32_t offset = PIECE_WARPS == 1 ? 0 : warp;
+  const int32_t my_count = count > offset ? (count - offset + PIECE_WARPS - 1) / PIECE_WARPS : 0;
+  const auto piece_of = [&](int32_t k) { return first + offset + static_cast<int64_t>(k) * PIECE_WARPS; };
   float4 acc[STEPS];
 #pragma unroll
   for (int j = 0; j < STEPS; ++j) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
   if (saw_key) {
-    for (int32_t round = 0; round < count; round += 32) {
+    for (int32_t round = 0; round < my_count; round += 32) {
       const int32_t mine = round + lane;
       float weight = 0.f;
-      if (mine < count) {
-        const float l = a.lse_accum[(first + static_cast<int64_t>(mine)) * rows + r];
+      if (mine < my_count) {
+        const float l = a.lse_accum[piece_of(mine) * rows + r];
         weight = l == -INFINITY ? 0.f : expf(l - row_lse);
       }
-      const int in_round = min(32, count - round);
+      const int in_round = min(32, my_count - round);
 #pragma unroll kPieceUnroll
       for (int k = 0; k < in_round; ++k) {
         const float w = __shfl_sync(kFullMask, weight, k);
         if (w == 0.f) continue;  // warp-uniform: skip the loads of pieces that saw no key
-        const float* src = a.o_accum + ((first + static_cast<int64_t>(round + k)) * rows + r) * DV;
+        const float* src = a.o_accum + (piece_of(round + k) * rows + r) * DV;
 #pragma unroll
         for (int j = 0; j < STEPS; ++j) {
           const int col = first_col + j * kColsPerStep;
@@ -177,6 +191,20 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
         }
       }
     }
+  }
+  if constexpr (PIECE_WARPS > 1) {
+    // The warps' sums meet in shared memory; warp 0 adds them (in warp order: the result does not depend on timing).
+    __shared__ float4 sums[PIECE_WARPS][STEPS][32];
+#pragma unroll
+    for (int j = 0; j < STEPS; ++j) sums[warp][j][lane] = acc[j];
+    __syncthreads();
+    if (warp != 0) return;
+#pragma unroll
+    for (int j = 0; j < STEPS; ++j)
+      for (int w = 1; w < PIECE_WARPS; ++w) {
+        const float4 v = sums[w][j][lane];
+        acc[j].x += v.x, acc[j].y += v.y, acc[j].z += v.z, acc[j].w += v.w;
+      }
   }
 
   const int64_t s = r / a.h_q, h = r % a.h_q;
@@ -197,7 +225,11 @@ inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStre
   using namespace mlagen_combine;
   const int64_t rows = static_cast<int64_t>(p.s_q) * p.h_q;
   const bool split_columns = static_cast<int64_t>(p.batch) * rows <= kSplitColumnsUpToRows;
-  const int64_t task_blocks = (rows * (split_columns ? steps_per_row(DV) : 1) + kWarpsPerCta - 1) / kWarpsPerCta;
+  // Few requests cut into many pieces each (the schedule spreads a request over ~num_sm_parts / batch parts).
+  const int64_t tasks = rows * (split_columns ? steps_per_row(DV) : 1);
+  const bool split_pieces =
+      split_columns && p.num_sm_parts >= int64_t(kPieceWarpsFromPieces) * p.batch && tasks * p.batch <= kPieceCtasMax;
+  const int64_t task_blocks = split_pieces ? tasks : (tasks + kWarpsPerCta - 1) / kWarpsPerCta;
   if (p.dv != DV || p.out_dtype != DtypeOf<OutT>::value || p.batch < 1 || rows < 1 || task_blocks > 65535 ||
       p.num_sm_parts < 1 || p.num_splits == nullptr || p.num_splits_len != p.batch + 1 || p.out == nullptr ||
       p.lse == nullptr || p.workspace == nullptr || reinterpret_cast<uintptr_t>(p.workspace) % 16 != 0 ||
@@ -227,8 +259,9 @@ inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStre
   config.stream = stream;
   config.attrs = pdl;
   config.numAttrs = 1;
-  return split_columns ? cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1>, args)
-                       : cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, steps_per_row(DV)>, args);
+  if (split_pieces) return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, kWarpsPerCta>, args);
+  return split_columns ? cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, 1>, args)
+                       : cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, steps_per_row(DV), 1>, args);
 }
 
 #endif  // MLAGEN_COMBINE_CUH
