@@ -4,6 +4,8 @@
 // units for every piece (the cost of loading Q, the epilogue and, for split requests, the combine).
 // Every SM part receives at most `payload` units. Requests are walked in order; a request that does
 // not fit in what is left of a part is cut at a block boundary, and the rest goes to the next part.
+// One departure from FlashMLA, in the payload: when the longest request is over FlashMLA's payload by at
+// most one overhead, the payload grows to hold it whole (see splitKvPayload).
 //
 // This is the reference: templates/include/mlagen/sched_metadata.cuh computes the same arrays on
 // the device, bit for bit, and the GPU tests compare the two.
@@ -88,11 +90,29 @@ const requestUnits = (seqlen: number, s: SplitKvSchedule) => ceilDiv(seqlen, s.b
  * The extra overhead pays for cuts (the piece after a cut pays the overhead again, or a part leaves up
  * to one overhead unused). Without it the walk can run out of parts: one 20-block request over 2 parts
  * with overhead 5 would get payload 13, two pieces of 8 blocks, and 4 blocks nobody computes.
+ *
+ * Unlike FlashMLA, a longest request that exceeds that by at most one more overhead sets the payload: cut,
+ * it would leave a last piece of at most one overhead's blocks, paid for with another overhead, partials and
+ * the combine. So 128 requests of 16384 tokens on 132 SM parts (261 units each, FlashMLA's payload 259) run
+ * one per part instead of every one cut in two (-2 to -5 % measured, docs/perf/kernel-versions.md session 7).
+ * Batches with a request longer than that (varlen) keep FlashMLA's payload.
  */
 export function splitKvPayload(seqlens: ArrayLike<number>, schedule: SplitKvSchedule, parts: number): number {
   let total = 0;
-  for (let b = 0; b < seqlens.length; b++) total += requestUnits(seqlens[b]!, schedule);
-  return Math.max(ceilDiv(total, parts) + schedule.fixedOverheadBlocks, 2 * schedule.fixedOverheadBlocks);
+  let longest = 0;
+  for (let b = 0; b < seqlens.length; b++) {
+    const units = requestUnits(seqlens[b]!, schedule);
+    total += units;
+    longest = Math.max(longest, units);
+  }
+  return payloadFromUnits(total, longest, schedule.fixedOverheadBlocks, parts);
+}
+
+/** splitKvPayload from the batch's total and longest units (the device metadata kernel computes the same). */
+export function payloadFromUnits(totalUnits: number, longestUnits: number, overhead: number, parts: number): number {
+  const even = ceilDiv(totalUnits, parts);
+  const flashMla = Math.max(even + overhead, 2 * overhead);
+  return longestUnits > flashMla && longestUnits <= even + 2 * overhead ? longestUnits : flashMla;
 }
 
 export interface SplitKvPlan {

@@ -29,11 +29,21 @@ export interface ScheduleCheckResult {
 }
 
 
-/** Random batches: sizes 1..4096 (skewed small), lengths with zeros and 64-token boundaries. */
+/**
+ * Random batches: sizes 1..4096 (skewed small), lengths with zeros and 64-token boundaries; a fifth of them
+ * near-uniform (one length, a few tokens of jitter), where the payload may be raised to the longest request.
+ * The first two are the matrix's 128 x 16384 and 32 x 16384, which raise it on 132 and on 33 SM parts.
+ */
 export function randomBatches(count: number, seed: number): number[][] {
   const rand = prng(seed);
   const pick = (n: number) => Math.floor(rand() * n);
-  return Array.from({ length: count }, () => {
+  const fixed = [new Array<number>(128).fill(16384), new Array<number>(32).fill(16384)];
+  const random = Array.from({ length: Math.max(0, count - fixed.length) }, () => {
+    if (rand() < 0.2) {
+      // About one or a few requests per SM part (both shapes checked have 33 or 132).
+      const len = pick(65537);
+      return Array.from({ length: 1 + pick(264) }, () => Math.max(0, len + pick(129) - 64));
+    }
     const size = 1 + Math.floor(4096 ** rand());
     const scale = [64, 1024, 8192, 65536][pick(4)]!;
     return Array.from({ length: size }, () => {
@@ -43,6 +53,7 @@ export function randomBatches(count: number, seed: number): number[][] {
       return pick(scale + 1);
     });
   });
+  return [...fixed, ...random].slice(0, count);
 }
 
 export async function checkDeviceSchedule(

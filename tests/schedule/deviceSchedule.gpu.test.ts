@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { hasHopperGpu, noGpuReason } from '../../scripts/harness/gpu.ts';
 import { harnessBinary, repoRoot } from '../../scripts/harness/paths.ts';
 import { checkDeviceSchedule, randomBatches } from '../../scripts/harness/scheduleCheck.ts';
+import { DEFAULT_SPLIT_KV_SCHEDULE, splitKvPayload } from '../../dsl/schedule/splitKv.ts';
 import { variants } from '../../generated/manifest.ts';
 
 describe('random schedule batches', () => {
@@ -14,6 +15,20 @@ describe('random schedule batches', () => {
     expect(all.filter((x) => x === 0).length).toBeGreaterThan(100);
     expect(all.some((x) => x > 0 && x % 64 === 0)).toBe(true);
     expect(Math.max(...a.map((b) => b.length))).toBeGreaterThan(1000);
+  });
+
+  it('include batches whose payload is raised to the longest request, on both shapes checked', () => {
+    // checkDeviceSchedule alternates the batches between 132 SM parts (s_q 1, h_q 16) and 33 (s_q 2, h_q 128).
+    const raised = (seqlens: number[], parts: number) => {
+      const units = seqlens.map((len) => Math.ceil(len / 64) + 5);
+      const total = units.reduce((x, y) => x + y, 0);
+      return splitKvPayload(seqlens, DEFAULT_SPLIT_KV_SCHEDULE, parts) > Math.max(Math.ceil(total / parts) + 5, 10);
+    };
+    const batches = randomBatches(200, 20261122);
+    const on132 = batches.filter((b, i) => i % 2 === 0 && raised(b, 132)).length;
+    const on33 = batches.filter((b, i) => i % 2 === 1 && raised(b, 33)).length;
+    expect(on132).toBeGreaterThanOrEqual(1);
+    expect(on33).toBeGreaterThanOrEqual(1);
   });
 });
 

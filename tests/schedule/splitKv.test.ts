@@ -4,6 +4,7 @@ import {
   DEFAULT_SPLIT_KV_SCHEDULE,
   SCHED_METADATA_SIZE,
   numSmParts,
+  payloadFromUnits,
   planSplitKv,
   splitPieces,
   validateSplitKvSchedule,
@@ -91,8 +92,13 @@ function checkPlan(seqlens: readonly number[], parts: number, schedule: SplitKvS
   // Balance. Each part gets at most `payload` units (blocks + overhead per piece). A part is only
   // closed early when what is left of it (at most one overhead) cannot hold a block, so every part
   // before the last busy one is filled to within one overhead of the payload.
-  const total = seqlens.reduce((sum, len) => sum + ceilDiv(len, blockN) + overhead, 0);
-  const payload = Math.max(ceilDiv(total, parts) + overhead, 2 * overhead);
+  const units = seqlens.map((len) => ceilDiv(len, blockN) + overhead);
+  const total = units.reduce((sum, u) => sum + u, 0);
+  const even = ceilDiv(total, parts);
+  const flashMla = Math.max(even + overhead, 2 * overhead);
+  const longest = Math.max(...units);
+  // FlashMLA's payload, unless the longest request exceeds it by at most one more overhead.
+  const payload = longest > flashMla && longest <= even + 2 * overhead ? longest : flashMla;
   const load = new Array<number>(parts).fill(0);
   for (const piece of pieces) load[piece.smPart]! += piece.blocks + overhead;
   const lastBusy = Math.max(...pieces.map((piece) => piece.smPart));
@@ -134,6 +140,15 @@ describe('planSplitKv: hand-computed plans', () => {
     });
   });
 
+  it('raises the payload to the longest request when that is at most one overhead over it', () => {
+    // 10 blocks each: units 15 + 15 = 30 on 4 parts, even share 8, FlashMLA's payload 13 would cut both
+    // requests (8 + 2 blocks); 15 <= 8 + 10, so the payload is 15 and each request runs whole.
+    expect(plan([640, 640], 4)).toEqual({
+      metadata: [0, 0, 0, 640, 0, 0, 0, 0, /**/ 1, 0, 1, 640, 0, 0, 0, 0, /**/ 2, 0, 1, 640, 0, 0, 0, 0, /**/ 2, 0, 1, 640, 0, 0, 0, 0],
+      numSplits: [0, 1, 2],
+    });
+  });
+
   it('puts everything in one part when there is one', () => {
     expect(plan([5, 0, 70000], 1)).toEqual({ metadata: [0, 0, 2, 70000, 0, 0, 0, 0], numSplits: [0, 1, 2, 3] });
   });
@@ -157,6 +172,18 @@ describe('planSplitKv: hand-computed plans', () => {
       { smPart: 2, batchIdx: 1, splitIdx: 2, beginToken: 1472, endToken: 1921, blocks: 8 },
       { smPart: 2, batchIdx: 2, splitIdx: 0, beginToken: 0, endToken: 64, blocks: 1 },
     ]);
+  });
+});
+
+describe('payloadFromUnits', () => {
+  it("is FlashMLA's payload unless the longest request is at most one overhead over it", () => {
+    // 128 requests of 16384 tokens on 132 parts: 261 units each, even share 254, FlashMLA 259.
+    expect(payloadFromUnits(128 * 261, 261, 5, 132)).toBe(261);
+    expect(payloadFromUnits(128 * 261, 265, 5, 132)).toBe(259);  // 265 > 254 + 10: cut as FlashMLA does
+    expect(payloadFromUnits(128 * 261, 259, 5, 132)).toBe(259);
+    expect(payloadFromUnits(100, 3, 5, 4)).toBe(30);  // even 25 + 5
+    expect(payloadFromUnits(4, 4, 5, 4)).toBe(10);    // at least two overheads
+    expect(payloadFromUnits(40, 21, 0, 2)).toBe(20);  // no overhead: nothing to save, always cut
   });
 });
 

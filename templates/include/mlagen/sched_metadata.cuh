@@ -2,7 +2,9 @@
 // Hand-written; bit-identical to the reference planner dsl/schedule/splitKv.ts (FlashMLA semantics):
 //
 //   units(b)   = ceil(seqlens[b] / BLOCK_N) + FIXED_OVERHEAD
-//   payload    = max(ceil(sum_b units(b) / num_sm_parts) + FIXED_OVERHEAD, 2 * FIXED_OVERHEAD)
+//   even       = ceil(sum_b units(b) / num_sm_parts)
+//   payload    = max(even + FIXED_OVERHEAD, 2 * FIXED_OVERHEAD), or max_b units(b) when that exceeds it by at
+//                most one more overhead (not FlashMLA's: the longest request is then not cut for a tiny piece)
 //   Requests are walked in order, filling each SM part with at most `payload` units; a request that
 //   does not fit is cut at a block boundary when the piece would hold at least one block.
 //
@@ -68,6 +70,29 @@ __device__ __forceinline__ int64_t block_inclusive_scan(int64_t v, int64_t* warp
   }
   __syncthreads();  // warp_sums is reused by the next scan
   return incl + offset;
+}
+
+// Maximum of one value per thread over the CTA (values >= 0). Every thread must call it (it synchronises the CTA).
+__device__ __forceinline__ int64_t block_max(int64_t v, int64_t* warp_vals) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+#pragma unroll
+  for (int offset = 16; offset >= 1; offset /= 2) v = max(v, static_cast<int64_t>(__shfl_xor_sync(kFullMask, v, offset)));
+  if (lane == 0) warp_vals[warp] = v;
+  __syncthreads();
+  int64_t m = 0;
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w) m = max(m, warp_vals[w]);
+  __syncthreads();  // warp_vals is reused
+  return m;
+}
+
+// The units each SM part receives at most (dsl/schedule/splitKv.ts, payloadFromUnits): FlashMLA's payload, or
+// the longest request's units when they exceed it by at most one more overhead.
+template <int FIXED_OVERHEAD>
+__device__ __forceinline__ int64_t payload_of(int64_t total, int64_t longest, int32_t num_sm_parts) {
+  const int64_t even = (total + num_sm_parts - 1) / num_sm_parts;
+  const int64_t flash_mla = max(even + FIXED_OVERHEAD, static_cast<int64_t>(2 * FIXED_OVERHEAD));
+  return longest > flash_mla && longest <= even + 2 * FIXED_OVERHEAD ? longest : flash_mla;
 }
 
 // First index in [from, n) whose prefix exceeds `target`, or n. prefix is non-decreasing.
@@ -205,14 +230,18 @@ mlagen_sched_metadata_kernel(const int32_t* seqlens, int32_t batch, int32_t num_
   const int warp = threadIdx.x / 32;
   const int first_item = threadIdx.x * kItemsPerThread;  // this thread's items within a tile
 
-  // Total units. A batch of one tile gets it from the tile's scan below; a larger one reads twice.
-  int64_t total = 0;
+  // Total and longest units. A batch of one tile gets them from the tile below; a larger one reads twice.
+  int64_t total = 0, longest = 0;
   if (batch > kTile) {
-    int64_t units = 0;
+    int64_t units = 0, most = 0;
 #pragma unroll 8
-    for (int32_t i = threadIdx.x; i < batch; i += kThreads)
-      units += blocks_of<BLOCK_N>(load_seqlen(seqlens, i)) + FIXED_OVERHEAD;
+    for (int32_t i = threadIdx.x; i < batch; i += kThreads) {
+      const int64_t u = blocks_of<BLOCK_N>(load_seqlen(seqlens, i)) + FIXED_OVERHEAD;
+      units += u;
+      most = max(most, u);
+    }
     block_inclusive_scan(units, warp_sums, total);
+    longest = block_max(most, warp_sums);
   }
 
   Walker<BLOCK_N, FIXED_OVERHEAD> walker;
@@ -244,15 +273,18 @@ mlagen_sched_metadata_kernel(const int32_t* seqlens, int32_t batch, int32_t num_
     }
     __syncthreads();
     int64_t local[kItemsPerThread];
-    int64_t run = 0;
+    int64_t run = 0, most = 0;
 #pragma unroll
     for (int k = 0; k < kItemsPerThread; ++k) {
       const int i = first_item + k;
-      run += i < n ? blocks_of<BLOCK_N>(lens[i]) + FIXED_OVERHEAD : 0;
+      const int64_t u = i < n ? blocks_of<BLOCK_N>(lens[i]) + FIXED_OVERHEAD : 0;
+      run += u;
+      most = max(most, u);
       local[k] = run;
     }
     int64_t tile_units;
     const int64_t before = block_inclusive_scan(run, warp_sums, tile_units) - run;
+    if (tile_base == 0 && batch <= kTile) longest = block_max(most, warp_sums);  // uniform: every thread calls it
 #pragma unroll
     for (int k = 0; k < kItemsPerThread; ++k) {
       const int i = first_item + k;
@@ -267,8 +299,7 @@ mlagen_sched_metadata_kernel(const int32_t* seqlens, int32_t batch, int32_t num_
     // 2. Walk.
     if (warp == 0) {
       if (tile_base == 0) {
-        const int64_t even_share = (total + num_sm_parts - 1) / num_sm_parts;
-        walker.payload = max(even_share + FIXED_OVERHEAD, static_cast<int64_t>(2 * FIXED_OVERHEAD));
+        walker.payload = payload_of<FIXED_OVERHEAD>(total, longest, num_sm_parts);
         walker.open_part(0);
       }
       walker.walk_tile(prefix, lens, extra, tile_base, n, lane);
