@@ -1,0 +1,57 @@
+// scripts/device/trace/instrument.py still finds every place it stamps in today's split-n decode.cu and
+// combine.cuh, and its output compiles for sm_90a (nvcc only; no GPU needed).
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { variants } from '../../generated/manifest.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+
+async function has(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    await execa(cmd, args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const nvcc = await has('nvcc', ['--version']);
+const python = await has('python3', ['--version']);
+const splitN = variants.find((v) => v.id.includes('_c2sn') && v.id.includes('_p64_'));
+const ready = nvcc && python && splitN !== undefined;
+const title = ready ? 'trace instrumentation (python3 + nvcc, sm_90a)' : 'trace instrumentation: skipped, nvcc or python3 is not on PATH';
+
+describe.skipIf(!ready)(title, () => {
+  it('patches a split-n variant and the combine, and compiles', { timeout: 180_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlagen-trace-'));
+    try {
+      const variantDir = join(root, 'generated', splitN!.id);
+      await execa('python3', [join(root, 'scripts/device/trace/instrument.py'), variantDir, dir]);
+      expect(existsSync(join(dir, 'trace.cu'))).toBe(true);
+      const r = await execa(
+        'nvcc',
+        ['-gencode', 'arch=compute_90a,code=sm_90a', '-std=c++17', '-I', join(dir, 'inc'), '-I', join(root, 'templates/include'), '-I', variantDir, '-c', join(dir, 'trace.cu'), '-o', join(dir, 'trace.o')],
+        { reject: false, all: true },
+      );
+      expect(r.exitCode, r.all).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a seesaw variant by name of what it could not find', async () => {
+    const seesaw = variants.find((v) => v.id.includes('_c2ss'));
+    if (!seesaw) return;
+    const dir = await mkdtemp(join(tmpdir(), 'mlagen-trace-'));
+    try {
+      const r = await execa('python3', [join(root, 'scripts/device/trace/instrument.py'), join(root, 'generated', seesaw.id), dir], { reject: false });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toMatch(/only split-n variants are supported/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
