@@ -160,7 +160,8 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   const float row_lse = saw_key ? acc_lse.m + logf(acc_lse.s) : INFINITY;
 
   // Pass 2: weighted sum of this warp's pieces (piece_of(k) for k < my_count), 32 per round (lane i holds the
-  // weight of the round's i-th).
+  // weight of the round's i-th). With PIECE_WARPS > 1 each warp has computed the row's lse above by itself (a few
+  // loads), so no barrier is needed before this pass.
   const int32_t offset = PIECE_WARPS == 1 ? 0 : warp;
   const int32_t my_count = count > offset ? (count - offset + PIECE_WARPS - 1) / PIECE_WARPS : 0;
   const auto piece_of = [&](int32_t k) { return first + offset + static_cast<int64_t>(k) * PIECE_WARPS; };
