@@ -744,11 +744,13 @@ __device__ __forceinline__ void pair_c1(const DecodeArgs& a, const PairShared& s
     mlagen::fence_fragment(o);
     release_part(sh, PART_R, 0, lane);
     store_p(sh.p(), pa, row_base, lane);
-    next_q.start(a, sh);  // S_A and S_B retired, nothing in flight
     mlagen::fence_proxy_async_shared();
     publish(kPReady1);
     rescale_rows(o, scale_b);
     issue_pv_rs(o, pa, kv_b, 1);
+    // S_A and S_B retired, so Q is free. Not before the fence above: it waits for this thread's memory
+    // operations, the Q copies included, and would hold P_B's hand-off for a global round trip.
+    next_q.start(a, sh);
     mlagen::wgmma_wait<0>();
     mlagen::fence_fragment(o);
     release_part(sh, PART_R, 1, lane);
