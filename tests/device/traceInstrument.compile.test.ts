@@ -1,5 +1,5 @@
-// scripts/device/trace/instrument.py still finds every place it stamps in today's split-n decode.cu and
-// combine.cuh, and its output compiles for sm_90a (nvcc only; no GPU needed).
+// scripts/device/trace/instrument.py still finds every place it stamps in today's decode.cu (split-n and seesaw)
+// and combine.cuh, and its output compiles for sm_90a (nvcc only; no GPU needed).
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -42,14 +42,19 @@ describe.skipIf(!ready)(title, () => {
     }
   });
 
-  it('refuses a seesaw variant by name of what it could not find', async () => {
+  it('stamps a seesaw variant at its start and end, and compiles', { timeout: 180_000 }, async () => {
     const seesaw = variants.find((v) => v.id.includes('_c2ss'));
     if (!seesaw) return;
     const dir = await mkdtemp(join(tmpdir(), 'mlagen-trace-'));
     try {
-      const r = await execa('python3', [join(root, 'scripts/device/trace/instrument.py'), join(root, 'generated', seesaw.id), dir], { reject: false });
-      expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(/only split-n variants are supported/);
+      const variantDir = join(root, 'generated', seesaw.id);
+      await execa('python3', [join(root, 'scripts/device/trace/instrument.py'), variantDir, dir]);
+      const r = await execa(
+        'nvcc',
+        ['-gencode', 'arch=compute_90a,code=sm_90a', '-std=c++17', '-I', join(dir, 'inc'), '-I', join(root, 'templates/include'), '-I', variantDir, '-c', join(dir, 'trace.cu'), '-o', join(dir, 'trace.o')],
+        { reject: false, all: true },
+      );
+      expect(r.exitCode, r.all).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a timeline-instrumented harness of a split-n variant (instrument.py), on the build machine (nvcc 12.8+),
+# Builds a timeline-instrumented harness of a variant (instrument.py; split-n in detail, the seesaw start and end), on the build machine (nvcc 12.8+),
 # from an `mlagen build` of the same variant (its harness objects are reused). Measurement only.
 # Usage: scripts/device/trace/build.sh VARIANT OUT_DIR   ->  OUT_DIR/trace.harness
 # On the GPU machine: OUT_DIR/trace.harness --mode bench ... 2> trace.txt; then summarize.py trace.txt

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Instruments a generated split-n decode.cu with %globaltimer stamps, for a device run (measurement only).
+"""Instruments a generated decode.cu with %globaltimer stamps, for a device run (measurement only).
 
-Per CTA of the last decode call: its start, the producer's first TMA, the consumers' first landed tile, the end
-of the last step and the end of the epilogue; for the combine, its first CTA's start and last row's end. A
+Per CTA of the last decode call: its start and SM, and its end; for split-n also the producer's first TMA, the
+consumers' first landed tile and the end of the last step (-1 for the seesaw); for the combine, its first CTA's
+start and last warp's end. A
 process-exit hook prints them to stderr as `TRACE` lines (summarize.py reads them). The stamps cost a little
 (a global load per step in thread 0): time with the plain harness, read only the shape of the timeline here.
 
@@ -82,10 +83,14 @@ def instrument_decode(src: str) -> str:
     s = patch(s, '            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage]',
               '            ' + first_tma + '\n            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage]', 'producer arm')
     wait = '      mlagen::mbarrier_wait(&kv_full[stage], (phases >> stage) & 1u);  // wait\n'
-    first_tile = '      if (b == begin_idx && tok0 == start) ' + STAMP.format(i=2) + '\n'  # the part's first step
-    s = patch(s, wait, wait + first_tile, 'split-n consumer wait (only split-n variants are supported)')
-    store = '    store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);\n'
-    s = patch(s, store, '    ' + STAMP.format(i=3) + '\n' + store + '    ' + STAMP.format(i=4) + '\n', 'epilogue')
+    if wait in s:  # split-n: the first tile, the last step and the epilogue
+        first_tile = '      if (b == begin_idx && tok0 == start) ' + STAMP.format(i=2) + '\n'  # the part's first step
+        s = patch(s, wait, wait + first_tile, 'split-n consumer wait')
+        store = '    store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);\n'
+        s = patch(s, store, '    ' + STAMP.format(i=3) + '\n' + store + '    ' + STAMP.format(i=4) + '\n', 'epilogue')
+    else:  # seesaw: the end of consumer 0's work (thread 0)
+        done = '    consume(a, m_block, smem, begin_idx, begin_seq, end_idx, end_seq, begin_split);\n'
+        s = patch(s, done, done + '    ' + STAMP.format(i=4) + '\n', 'the consumers\' call')
     s = patch(s, '  cudaStream_t stream = static_cast<cudaStream_t>(p.stream);\n',
               '  cudaStream_t stream = static_cast<cudaStream_t>(p.stream);\n  trace::arm(stream, m_blocks * p.num_sm_parts);\n', 'launch')
     return s

@@ -29,7 +29,7 @@ def summarize(path):
     print(f'== {path}: {header}')
     print('  first TMA issued  ', quantiles([c[1] - c[0] for c in busy if c[1] >= 0]))
     print('  first tile landed ', quantiles([c[2] - c[0] for c in busy if c[2] >= 0]))
-    print('  last step done    ', quantiles([c[3] for c in busy]))
+    print('  last step done    ', quantiles([c[3] for c in busy if c[3] >= 0]))
     print('  CTA end           ', quantiles([c[4] for c in busy]))
     if busy and len(busy[0]) > 5:
         order = sorted(busy, key=lambda c: c[4])
