@@ -25,6 +25,18 @@ template __global__ void mlagen_sched_metadata_kernel<64, 5>(const int32_t*, int
 cudaError_t sched(const mlagen_sched_params& p) { return mlagen_launch_sched_metadata<64, 5>(p); }
 cudaError_t combine_bf16(const mlagen_decode_params& p, cudaStream_t s) { return mlagen_launch_combine<__nv_bfloat16, 512>(p, s); }
 cudaError_t combine_fp16(const mlagen_decode_params& p, cudaStream_t s) { return mlagen_launch_combine<__half, 512>(p, s); }
+
+// The combine's form per shape (batch, rows = s_q*h_q, SM parts), measured in docs/perf/kernel-versions.md.
+using mlagen_combine::Form;
+using mlagen_combine::form_for;
+static_assert(form_for(128, 16, 132, 512) == Form::kWarpPerRow, "the matrix (b = 128): a warp per row");
+static_assert(form_for(32, 16, 132, 512) == Form::kWarpPerColumns, "b = 32, 16 rows: ~5 pieces each");
+static_assert(form_for(1, 16, 132, 512) == Form::kCtaPerColumns, "one long request: 132 pieces, the CTA shares them");
+static_assert(form_for(2, 128, 66, 512) == Form::kCtaPerColumns, "b = 2, 128 rows: 1024 CTAs, at the cap");
+static_assert(form_for(4, 128, 66, 512) == Form::kWarpPerColumns, "b = 4, 128 rows: 2048 CTAs, over the cap");
+static_assert(form_for(8, 16, 132, 512) == Form::kCtaPerColumns, "b = 8, 16 rows: ~17 pieces each");
+static_assert(form_for(16, 16, 132, 512) == Form::kCtaPerColumns, "b = 16: 8 pieces each, 1024 CTAs");
+static_assert(form_for(17, 16, 132, 512) == Form::kWarpPerColumns, "b = 17: fewer than 8 pieces each");
 `;
 
 describe.skipIf(!nvcc)(title, () => {

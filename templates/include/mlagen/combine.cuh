@@ -219,18 +219,31 @@ mlagen_combine_kernel(const __grid_constant__ mlagen_combine::Args a) {
   if (first_col == 0) a.lse[(b * a.h_q + h) * a.s_q + s] = row_lse;
 }
 
+namespace mlagen_combine {
+
+// How the combine spreads its work (see the launch notes at the top): a warp per row, a warp per 128 columns
+// of a row, or a CTA per 128 columns whose warps share the pieces.
+enum class Form { kWarpPerRow, kWarpPerColumns, kCtaPerColumns };
+
+constexpr Form form_for(int64_t batch, int64_t rows, int64_t num_sm_parts, int dv) {
+  // Few requests cut into many pieces each: the schedule spreads a request over ~num_sm_parts / batch parts.
+  return batch * rows > kSplitColumnsUpToRows ? Form::kWarpPerRow
+         : num_sm_parts >= kPieceWarpsFromPieces * batch && rows * steps_per_row(dv) * batch <= kPieceCtasMax
+             ? Form::kCtaPerColumns
+             : Form::kWarpPerColumns;
+}
+
+}  // namespace mlagen_combine
+
 // Launches the combine on `stream` as a programmatic dependent of the kernel before it (the split
 // kernel). Returns cudaErrorInvalidValue for parameters this instantiation cannot serve.
 template <typename OutT, int DV>
 inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStream_t stream) {
   using namespace mlagen_combine;
   const int64_t rows = static_cast<int64_t>(p.s_q) * p.h_q;
-  const bool split_columns = static_cast<int64_t>(p.batch) * rows <= kSplitColumnsUpToRows;
-  // Few requests cut into many pieces each (the schedule spreads a request over ~num_sm_parts / batch parts).
-  const int64_t tasks = rows * (split_columns ? steps_per_row(DV) : 1);
-  const bool split_pieces =
-      split_columns && p.num_sm_parts >= int64_t(kPieceWarpsFromPieces) * p.batch && tasks * p.batch <= kPieceCtasMax;
-  const int64_t task_blocks = split_pieces ? tasks : (tasks + kWarpsPerCta - 1) / kWarpsPerCta;
+  const Form form = form_for(p.batch, rows, p.num_sm_parts, DV);
+  const int64_t tasks = rows * (form == Form::kWarpPerRow ? 1 : steps_per_row(DV));
+  const int64_t task_blocks = form == Form::kCtaPerColumns ? tasks : (tasks + kWarpsPerCta - 1) / kWarpsPerCta;
   if (p.dv != DV || p.out_dtype != DtypeOf<OutT>::value || p.batch < 1 || rows < 1 || task_blocks > 65535 ||
       p.num_sm_parts < 1 || p.num_splits == nullptr || p.num_splits_len != p.batch + 1 || p.out == nullptr ||
       p.lse == nullptr || p.workspace == nullptr || reinterpret_cast<uintptr_t>(p.workspace) % 16 != 0 ||
@@ -260,9 +273,12 @@ inline cudaError_t mlagen_launch_combine(const mlagen_decode_params& p, cudaStre
   config.stream = stream;
   config.attrs = pdl;
   config.numAttrs = 1;
-  if (split_pieces) return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, kWarpsPerCta>, args);
-  return split_columns ? cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, 1>, args)
-                       : cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, steps_per_row(DV), 1>, args);
+  switch (form) {
+    case Form::kCtaPerColumns: return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, kWarpsPerCta>, args);
+    case Form::kWarpPerColumns: return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, 1, 1>, args);
+    case Form::kWarpPerRow: break;
+  }
+  return cudaLaunchKernelEx(&config, mlagen_combine_kernel<OutT, DV, steps_per_row(DV), 1>, args);
 }
 
 #endif  // MLAGEN_COMBINE_CUH
