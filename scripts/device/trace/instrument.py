@@ -66,7 +66,9 @@ inline void arm(cudaStream_t stream, int launch_ctas) {
 }  // namespace trace
 '''
 
-STAMP = 'if (threadIdx.x == 0 && trace::cta() < trace::kMaxCtas) trace::g_t[trace::cta()][{i}] = trace::now();'
+def stamp(field: int, value: str = 'trace::now()') -> str:
+    """Thread 0 of the CTA records `value` in its trace field."""
+    return f'if (threadIdx.x == 0 && trace::cta() < trace::kMaxCtas) trace::g_t[trace::cta()][{field}] = {value};'
 
 
 def patch(text: str, old: str, new: str, what: str) -> str:
@@ -77,20 +79,19 @@ def patch(text: str, old: str, new: str, what: str) -> str:
 
 def instrument_decode(src: str) -> str:
     s = patch(src, '#include "mlagen/tile.cuh"\n', '#include "mlagen/tile.cuh"\n#include "trace.h"\n', 'tile.cuh include')
-    sm = STAMP.format(i=5).replace('trace::now()', 'trace::smid()')
-    s = patch(s, '  const int m_block = blockIdx.x;\n', f'  {STAMP.format(i=0)}\n  {sm}\n  const int m_block = blockIdx.x;\n', 'kernel entry')
+    s = patch(s, '  const int m_block = blockIdx.x;\n', f'  {stamp(0)}\n  {stamp(5, "trace::smid()")}\n  const int m_block = blockIdx.x;\n', 'kernel entry')
     first_tma = 'if (trace::cta() < trace::kMaxCtas && trace::g_t[trace::cta()][1] == 0) trace::g_t[trace::cta()][1] = trace::now();'
     s = patch(s, '            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage]',
               '            ' + first_tma + '\n            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage]', 'producer arm')
     wait = '      mlagen::mbarrier_wait(&kv_full[stage], (phases >> stage) & 1u);  // wait\n'
     if wait in s:  # split-n: the first tile, the last step and the epilogue
-        first_tile = '      if (b == begin_idx && tok0 == start) ' + STAMP.format(i=2) + '\n'  # the part's first step
+        first_tile = '      if (b == begin_idx && tok0 == start) ' + stamp(2) + '\n'  # the part's first step
         s = patch(s, wait, wait + first_tile, 'split-n consumer wait')
         store = '    store_rows(a, b, m_block, split, no_split, row_base, quad, wg, o, row_max, row_sum, row_sum_smem);\n'
-        s = patch(s, store, '    ' + STAMP.format(i=3) + '\n' + store + '    ' + STAMP.format(i=4) + '\n', 'epilogue')
+        s = patch(s, store, '    ' + stamp(3) + '\n' + store + '    ' + stamp(4) + '\n', 'epilogue')
     else:  # seesaw: the end of consumer 0's work (thread 0)
         done = '    consume(a, m_block, smem, begin_idx, begin_seq, end_idx, end_seq, begin_split);\n'
-        s = patch(s, done, done + '    ' + STAMP.format(i=4) + '\n', 'the consumers\' call')
+        s = patch(s, done, done + '    ' + stamp(4) + '\n', 'the consumers\' call')
     s = patch(s, '  cudaStream_t stream = static_cast<cudaStream_t>(p.stream);\n',
               '  cudaStream_t stream = static_cast<cudaStream_t>(p.stream);\n  trace::arm(stream, m_blocks * p.num_sm_parts);\n', 'launch')
     return s
