@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { hasHopperGpu, noGpuReason } from '../../scripts/harness/gpu.ts';
 import { harnessBinary, repoRoot } from '../../scripts/harness/paths.ts';
 import { checkDeviceSchedule, randomBatches } from '../../scripts/harness/scheduleCheck.ts';
-import { DEFAULT_SPLIT_KV_SCHEDULE, splitKvPayload } from '../../dsl/schedule/splitKv.ts';
+import { DEFAULT_SPLIT_KV_SCHEDULE, payloadFromUnits, splitKvPayload } from '../../dsl/schedule/splitKv.ts';
 import { variants } from '../../generated/manifest.ts';
 
 describe('random schedule batches', () => {
@@ -19,10 +19,11 @@ describe('random schedule batches', () => {
 
   it('include batches whose payload is raised to the longest request, on both shapes checked', () => {
     // checkDeviceSchedule alternates the batches between 132 SM parts (s_q 1, h_q 16) and 33 (s_q 2, h_q 128).
+    const { blockN, fixedOverheadBlocks } = DEFAULT_SPLIT_KV_SCHEDULE;
     const raised = (seqlens: number[], parts: number) => {
-      const units = seqlens.map((len) => Math.ceil(len / 64) + 5);
-      const total = units.reduce((x, y) => x + y, 0);
-      return splitKvPayload(seqlens, DEFAULT_SPLIT_KV_SCHEDULE, parts) > Math.max(Math.ceil(total / parts) + 5, 10);
+      const total = seqlens.reduce((sum, len) => sum + Math.ceil(len / blockN) + fixedOverheadBlocks, 0);
+      // With no longest request to hold, payloadFromUnits gives FlashMLA's payload.
+      return splitKvPayload(seqlens, DEFAULT_SPLIT_KV_SCHEDULE, parts) > payloadFromUnits(total, 0, fixedOverheadBlocks, parts);
     };
     const batches = randomBatches(200, 20261122);
     const on132 = batches.filter((b, i) => i % 2 === 0 && raised(b, 132)).length;
