@@ -190,6 +190,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   validateTile(qTile, c.at('smem', 'q'));
   validateTile(kvTile, c.at('smem', 'kv'));
   validateTile(pTile, c.at('smem', 'p'));
+  c.require(
+    pTile.blockCols >= blockN,
+    'tile > blockN',
+    `${blockN} keys of ${p.qDtype} make a ${blockN * DTYPE_BYTES[p.qDtype]} B row of P: the templates keep a P row within one 128 B swizzle span`,
+  );
   const span = SWIZZLE_BYTES[kvTile.swizzle];
   c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
   c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
@@ -324,6 +329,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
         constant('KV_STAGE_BYTES', kvTile.bytes, `${blockN} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_N * D_QK * ELEM_BYTES'),
         constant('P_TILE_BYTES', pTile.bytes, `${blockM} x ${blockN} x ${DTYPE_BYTES[p.qDtype]} B`, 'BLOCK_M * BLOCK_N * ELEM_BYTES'),
+        // The P tile's rows are BLOCK_N keys wide: its own swizzle span (64 keys of bf16 fill 128 B, 32 keys 64 B).
+        constant('P_SPAN_BYTES', SWIZZLE_BYTES[pTile.swizzle], `${pTile.swizzle} swizzle span derived from ${p.qDtype} rows of ${blockN}`),
+        constant('P_SWIZZLE_BITS', SWIZZLE_BITS[pTile.swizzle], 'log2 of the 16-byte chunks a P span permutes'),
       ],
       arrays: [],
     },
@@ -402,7 +410,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('PV_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'MN')), `V MN-major ${kvTile.swizzle}: LBO one column block, SBO 8 rows`, undefined, 'uint64_t'),
       ],
       arrays: [
-        { name: 'QK_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'K', p.dQk, k), why: 'byte offset of each k-step in Q and K tiles (same layout)' },
+        // Q's column blocks are BLOCK_M rows deep, K's BLOCK_N: one table per tile.
+        { name: 'QK_A_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(qTile, 'K', p.dQk, k), why: 'byte offset of each k-step in the Q tile' },
+        { name: 'QK_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'K', p.dQk, k), why: 'byte offset of each k-step in the K tile' },
         { name: 'PV_A_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(pTile, 'K', blockN, k), why: 'byte offset of each k-step in the P tile' },
         { name: 'PV_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'MN', blockN, k), why: 'byte offset of each k-step (16 key rows) in the V tile' },
       ],

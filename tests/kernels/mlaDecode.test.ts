@@ -19,6 +19,10 @@ function rejection(partial: object): string[] {
 const constantOf = (partial: object, name: string) =>
   lowerMlaDecode(resolveConfig(partial as never)).sections.flatMap((s) => s.constants).find((k) => k.name === name);
 
+/** The rendered array `name` of a config's plan. */
+const arrayOf = (partial: object, name: string) =>
+  lowerMlaDecode(resolveConfig(partial as never)).sections.flatMap((s) => s.arrays).find((a) => a.name === name);
+
 describe('mlaDecode lowering', () => {
   it('lowers the default to a plan that fits the SM', () => {
     const plan = lowerMlaDecode(DEFAULT_MLA_DECODE);
@@ -43,6 +47,25 @@ describe('mlaDecode lowering', () => {
     expect(kv.box).toEqual([64, 16, 1]);
     const tma = plan.sections.find((s) => s.dsl === 'tma.kv')!.constants;
     expect(tma.find((c) => c.name === 'KV_ROW_BOXES')!.value).toBe('4');
+  });
+
+  // A KV step of 32 keys rendered with Q's offsets in K (one shared table) and a 128 B P span: every check
+  // failed on the H100 (docs/perf/kernel-versions.md, session 8). Q and K now have a table each, P its own span.
+  it('gives Q and a KV step narrower than it their own k-step offsets, and P its own swizzle span', () => {
+    const n32 = { tile: { blockN: 32 }, schedule: { blockN: 32 }, kvStages: 4 };
+    // k-step 4 opens the second 64-column block: BLOCK_M = 64 rows x 128 B into Q, BLOCK_N = 32 rows x 128 B into K.
+    expect(arrayOf(n32, 'QK_A_K_OFFSETS')!.values.slice(3, 6)).toEqual([96, 8192, 8224]);
+    expect(arrayOf(n32, 'QK_B_K_OFFSETS')!.values.slice(3, 6)).toEqual([96, 4096, 4128]);
+    expect([constantOf(n32, 'P_SPAN_BYTES')!.value, constantOf(n32, 'P_SWIZZLE_BITS')!.value]).toEqual(['64', '2']);
+    expect(constantOf({ tile: { blockN: 16 }, schedule: { blockN: 16 }, kvStages: 6 }, 'P_SPAN_BYTES')!.value).toBe('32');
+    expect(arrayOf({}, 'QK_A_K_OFFSETS')!.values).toEqual(arrayOf({}, 'QK_B_K_OFFSETS')!.values);
+    expect(constantOf({}, 'P_SPAN_BYTES')!.value).toBe('128');
+  });
+
+  it('rejects a P row wider than one swizzle span, naming the field', () => {
+    expect(rejection({ tile: { blockN: 128 }, schedule: { blockN: 128 }, kvStages: 1, problem: { pageSize: 128 } })).toContain(
+      'mlaDecode > tile > blockN: 128 keys of bf16 make a 256 B row of P: the templates keep a P row within one 128 B swizzle span',
+    );
   });
 
   it('rejects an smem plan over budget, naming the plan and the limit', () => {
