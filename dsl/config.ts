@@ -35,7 +35,24 @@ export function resolveConfig(partial: Json): MlaDecodeConfig {
   const c = new Checker(['mlaDecode']);
   const cfg = merge(DEFAULT_MLA_DECODE, partial, c, '') as MlaDecodeConfig;
   c.throwIfAny();
-  return cfg;
+  const named = (obj: Json | undefined, key: string): boolean =>
+    typeof obj === 'object' && obj !== null && !Array.isArray(obj) && obj[key] !== undefined;
+  const tile = named(partial, 'tile') ? (partial as { tile: Json }).tile : undefined;
+  const schedule = named(partial, 'schedule') ? (partial as { schedule: Json }).schedule : undefined;
+  return scheduleFollowsTile(cfg, { blockN: named(tile, 'blockN') && !named(schedule, 'blockN'), blockM: named(tile, 'blockM') && !named(schedule, 'blockM') });
+}
+
+/**
+ * The split-KV schedule cuts requests on the tile's KV steps and m-blocks, so where a config changes
+ * tile.blockN or tile.blockM without naming the schedule's own, the schedule's follows (`follow`). A schedule
+ * block that is named must still equal the tile's: lowering says so, naming both fields.
+ */
+export function scheduleFollowsTile(cfg: MlaDecodeConfig, follow: { blockN: boolean; blockM: boolean }): MlaDecodeConfig {
+  if (!follow.blockN && !follow.blockM) return cfg;
+  const schedule = { ...cfg.schedule };
+  if (follow.blockN) schedule.blockN = cfg.tile.blockN;
+  if (follow.blockM) schedule.blockM = cfg.tile.blockM;
+  return { ...cfg, schedule };
 }
 
 export function loadConfigFile(path: string): MlaDecodeConfig {

@@ -4,7 +4,7 @@
 // `pruneSpace` lowers every point with `lowerMlaDecode` (the resource model: shared memory,
 // registers, wgmma shapes, validity) before anything is rendered or compiled, and keeps the DSL's
 // own words as the reason a point was dropped. Pure: no I/O.
-import { resolveConfig } from '../config.ts';
+import { resolveConfig, scheduleFollowsTile } from '../config.ts';
 import type { MlaDecodeConfig } from '../kernels/mlaDecode.ts';
 import { DEFAULT_MLA_DECODE, lowerMlaDecode, variantId } from '../kernels/mlaDecode.ts';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
@@ -104,11 +104,18 @@ function getPath(source: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), source);
 }
 
-/** The config with the given path values written over it (deep copies, the input is untouched). */
+/**
+ * The config with the given path values written over it (deep copies, the input is untouched). A point that
+ * sets the tile's blockN or blockM and not the schedule's moves the schedule's with it (scheduleFollowsTile).
+ */
 export function applySettings(base: MlaDecodeConfig, settings: Record<string, unknown>): MlaDecodeConfig {
   const out = structuredClone(base) as unknown as Record<string, unknown>;
   for (const [path, value] of Object.entries(settings)) setPath(out, path, value);
-  return out as unknown as MlaDecodeConfig;
+  const sets = (...paths: string[]) => paths.some((p) => p in settings);
+  return scheduleFollowsTile(out as unknown as MlaDecodeConfig, {
+    blockN: sets('tile', 'tile.blockN') && !sets('schedule', 'schedule.blockN'),
+    blockM: sets('tile', 'tile.blockM') && !sets('schedule', 'schedule.blockM'),
+  });
 }
 
 /** How many points the cartesian product has. */

@@ -162,6 +162,14 @@ describe('mlaDecode lowering', () => {
     expect(arrays({})['KV_PART_ORDER']).toEqual([0, 0]);
   });
 
+  it('lets the schedule follow a user config\'s tile, and names both fields when they disagree', () => {
+    expect(resolveConfig({ tile: { blockN: 32 } }).schedule).toMatchObject({ blockN: 32, blockM: 64 });
+    expect(resolveConfig({ tile: { blockN: 32 }, schedule: { fixedOverheadBlocks: 10 } }).schedule).toMatchObject({ blockN: 32, fixedOverheadBlocks: 10 });
+    expect(rejection({ tile: { blockN: 32 }, schedule: { blockN: 64 } })).toContain(
+      'mlaDecode > schedule > blockN: 64 must equal tile.blockN 32: splits fall on KV steps',
+    );
+  });
+
   it('rejects unknown fields and wrong types in a user config', () => {
     expect(rejection({ tile: { blockK: 64 } })).toEqual([
       'mlaDecode > tile > blockK: unknown field (known: blockM, blockN)',

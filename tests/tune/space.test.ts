@@ -123,4 +123,21 @@ describe('tuning space', () => {
     expect(() => parseSpaceJson({ extra: 1 })).toThrow(/extra: unknown field/);
     expect(applySettings(DEFAULT_MLA_DECODE, { 'registers.consumer': 240 }).registers).toEqual({ producer: 40, consumer: 240 });
   });
+
+  it('moves the schedule\'s KV step with the tile\'s unless the point names it', () => {
+    expect(applySettings(DEFAULT_MLA_DECODE, { 'tile.blockN': 32 }).schedule.blockN).toBe(32);
+    expect(applySettings(DEFAULT_MLA_DECODE, { tile: { blockM: 64, blockN: 16 } }).schedule.blockN).toBe(16);
+    // Named, it stays what the point says, and lowering rejects the mismatch naming both fields.
+    const named = applySettings(DEFAULT_MLA_DECODE, { 'tile.blockN': 32, 'schedule.blockN': 64 });
+    expect(named.schedule.blockN).toBe(64);
+    expect(lowerError(named)).toMatch(/schedule > blockN: 64 must equal tile\.blockN 32/);
+    const s = parseSpaceJson({ params: { 'tile.blockN': [32, 64], kvStages: [2, 4] }, replace: true });
+    const { candidates, pruned } = pruneSpace(s);
+    expect(candidates.map((c) => c.variantId).sort()).toEqual([
+      'mla_sm90_bf16_kvbf16_p64_m64n32_st2_c2sn',
+      'mla_sm90_bf16_kvbf16_p64_m64n32_st4_c2sn',
+      'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
+    ]);
+    expect(pruned.map((p) => p.reason)).toEqual([expect.stringMatching(/smemPlan/)]);
+  });
 });
