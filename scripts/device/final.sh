@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The release run on a GPU machine: the dispatcher (every catalogue variant behind one library) through
 # every check case in bf16 and fp16, the schedule equality, FlashMLA's matrix timed with the measured
-# ceilings, compute-sanitizer on both schedules, and the SASS of the decode kernels. Writes to $OUT.
+# ceilings, compute-sanitizer on both schedules, the SASS of the decode kernels, and the DSL points beyond the
+# catalogue built by scripts/device/coverage.sh (PARTS=coverage). Writes to $OUT.
 # EXTRA_PAGES (default 16) are the other KV page sizes the dispatcher routes: checked and sanitized as well.
 # PARTS picks a subset (default: all), so the run fits the device's per-command limit in two calls:
 #   PARTS="check sanitize sass" scripts/device/final.sh;  PARTS=bench scripts/device/final.sh
 set -u
-parts=" ${PARTS:-check bench sanitize sass} "
+parts=" ${PARTS:-check bench sanitize sass coverage} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 out=${OUT:-/tmp/mlagen-out}; mkdir -p "$out"
 node=$(scripts/device/node.sh) || exit 1
@@ -40,10 +41,19 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
     san seesaw-small initcheck --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1
     san splitn-small initcheck --mode check --b 3 --s-q 1 --h-q 16 --sk 300 --varlen 1
   fi
+  if want coverage; then  # DSL points beyond the catalogue (scripts/device/coverage.json), on their own page size and dtype
+    for d in build/coverage/mla_*/; do
+      id=$(basename "$d"); [ -x "$d/harness" ] && [ ! -d "build/$id" ] || continue  # catalogue variants are checked above
+      page=$(sed -E 's/.*_p([0-9]+)_m.*/\1/' <<<"$id"); dt=$(sed -E 's/^mla_sm90_([a-z0-9]+)_.*/\1/' <<<"$id")
+      cli check "$id" --harness "$d/harness" --page-size "$page" --dtype "$dt" --cases edge \
+        --filter seqlen0-in-batch-sq2,page-boundaries,b3-varlen,hq20-sq2,sq16-seqlen-lt,ragged-zeros,noncausal,b2-sk65537,qscale-8 > "$out/cov.txt" 2>&1
+      echo "coverage $id exit=$? $(tail -1 "$out/cov.txt")"
+    done
+  fi
   if want sass; then
     cuobjdump -sass "$h" > "$out/sass.txt" 2>/dev/null
     awk '/Function :/ {f=$3} /HGMMA/ {h[f]++} /UTMALDG/ {t[f]++} /LDGSTS/ {g[f]++} /LDL|STL/ {l[f]++}
          END {for (k in h) if (k ~ /mla_sm90/) printf "sass %s: HGMMA %d, UTMALDG %d, LDGSTS %d, LDL/STL %d\n", k, h[k], t[k], g[k], l[k]}' "$out/sass.txt"
   fi
 } 2>&1 | tee -a "$out/summary.txt"
-rm -f "$out/san.txt" "$out/sass.txt"
+rm -f "$out/san.txt" "$out/sass.txt" "$out/cov.txt"

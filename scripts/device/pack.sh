@@ -8,5 +8,10 @@ for d in build/mla_*/; do
   id=$(basename "$d"); mkdir -p ".devpack/build/$id"
   cp "$d/harness" "$d/report.json" ".devpack/build/$id/"
 done
+# The DSL points beyond the catalogue (scripts/device/coverage.sh), checked by final.sh PARTS=coverage.
+for d in build/coverage/mla_*/; do
+  [ -x "$d/harness" ] || continue
+  id=$(basename "$d"); mkdir -p ".devpack/build/coverage/$id"; cp "$d/harness" ".devpack/build/coverage/$id/"
+done
 grep -qx '/.devpack/' .git/info/exclude 2>/dev/null || echo '/.devpack/' >> .git/info/exclude
 du -sh .devpack

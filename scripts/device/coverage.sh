@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the DSL points of scripts/device/coverage.json (beyond the catalogue) into build/coverage/<id>/, on the
+# build machine; pack.sh carries their harnesses and `PARTS=coverage scripts/device/final.sh` checks them on the GPU.
+set -eu
+cd "$(dirname "$0")/../.."
+n=$(node -e 'console.log(require("./scripts/device/coverage.json").spaces.length)')
+for i in $(seq 0 $((n - 1))); do
+  space=$(node -e "console.log(JSON.stringify(require('./scripts/device/coverage.json').spaces[$i]))")
+  node scripts/bin/mlagen.mjs tune --build-only --work-dir build/coverage --jobs "${JOBS:-2}" --space "$space" 2>&1 | grep -E 'candidates built|not built' || true
+done
+ls build/coverage

@@ -1,0 +1,27 @@
+// scripts/device/coverage.json lists DSL points beyond the catalogue that the release run checks on the GPU
+// (final.sh PARTS=coverage). Each must still lower as the DSL evolves, and add something the catalogue lacks.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { variants } from '../../generated/manifest.ts';
+import { parseSpaceJson, pruneSpace } from '../../dsl/tune/space.ts';
+
+const file = JSON.parse(readFileSync('scripts/device/coverage.json', 'utf8')) as { spaces: unknown[] };
+
+describe('the GPU coverage list', () => {
+  const catalogue = new Set(variants.map((v) => v.id));
+  const points = file.spaces.map((raw) => pruneSpace(parseSpaceJson(raw)));
+
+  it('lowers every point it names (nothing pruned)', () => {
+    for (const [i, p] of points.entries()) expect(p.pruned.map((x) => `${x.variantId}: ${x.reason}`), `space ${i}`).toEqual([]);
+  });
+
+  it('adds points the catalogue does not build, each once', () => {
+    const added = points.flatMap((p) => p.candidates.filter((c) => !c.baseline).map((c) => c.variantId));
+    expect(added.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(added).size).toBe(added.length);
+    for (const id of added) expect(catalogue.has(id), id).toBe(false);
+    // The kinds of choice it covers: KV step, page size, registers, each seesaw option, fp16.
+    for (const part of ['m64n32', 'm64n16', '_p32_', '_p128_', '_p256_', '_r24x240', '_qke', '_qkl', '_hs', '_oc', '_rs0', '_rs14', 'fp16_kvfp16_p16_m64n32'])
+      expect(added.some((id) => id.includes(part)), part).toBe(true);
+  });
+});
