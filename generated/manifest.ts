@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '8444dbabdf63',
+    planHash: '432beb8ec1f4',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '840f23063d1a',
+    planHash: '8c8c2e5e3119',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '7571b1ebc09b',
+    planHash: '5bda7f2d391a',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -69,13 +69,13 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 65,
-      max: 2048
+      max: 16384
     }
   },
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '6e8e14675928',
+    planHash: '13ec232b19b7',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -87,13 +87,13 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 65,
-      max: 2048
+      max: 16384
     }
   },
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '1a7f20f2b1dd',
+    planHash: 'deeb7b329ee2',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -105,13 +105,13 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 2048
+      max: 16384
     }
   },
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '460b2a0ff899',
+    planHash: 'cfcc3530a291',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,
@@ -123,7 +123,7 @@ export const variants: readonly VariantEntry[] = [
     registerBudget: 64512,
     rows: {
       min: 1,
-      max: 2048
+      max: 16384
     }
   }
 ];

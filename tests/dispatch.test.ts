@@ -21,7 +21,7 @@ describe('dispatch rules', () => {
     expect(pages.sort((a, b) => a - b)).toEqual([16, 64]);
     for (const dtype of ['bf16', 'fp16'] as const)
       for (const page of pages)
-        for (let rows = 1; rows <= 2048; ++rows) {
+        for (let rows = 1; rows <= 16384; ++rows) {
           const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max);
           expect(hits.length, `${dtype} page ${page} rows ${rows}`).toBe(1);
           expect(hits[0]!.variantId, `${dtype} page ${page}`).toContain(`_p${page}_`);
@@ -39,10 +39,10 @@ describe('dispatch rules', () => {
 
   it('reject gaps and schedules the catalogue lacks, naming the dtype and page size', () => {
     expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
-      'dispatch > bf16 > page 64 > rows: rows 65..2048 are served by no rule',
-      'dispatch > bf16 > page 16 > rows: rows 65..2048 are served by no rule',
-      'dispatch > fp16 > page 64 > rows: rows 65..2048 are served by no rule',
-      'dispatch > fp16 > page 16 > rows: rows 65..2048 are served by no rule',
+      'dispatch > bf16 > page 64 > rows: rows 65..16384 are served by no rule',
+      'dispatch > bf16 > page 16 > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > page 64 > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > page 16 > rows: rows 65..16384 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [
       { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },
@@ -54,7 +54,7 @@ describe('dispatch rules', () => {
     );
     const onePage = CATALOGUE.filter((v) => v.problem.pageSize === 64);
     expect(messages(() => dispatchRules(onePage, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toContain(
-      'dispatch > bf16 > rows: rows 65..2048 are served by no rule',
+      'dispatch > bf16 > rows: rows 65..16384 are served by no rule',
     );
   });
 });

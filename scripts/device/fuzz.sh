@@ -9,9 +9,9 @@ RANDOM=${SEED:-20261122}
 n=0; f=0
 for _ in $(seq 1 "${N:-70}"); do
   b=$((RANDOM % 40 + 1)); [ $((RANDOM % 5)) -eq 0 ] && b=$((RANDOM % 300 + 1))
-  sq=$((RANDOM % 16 + 1)); [ $((RANDOM % 2)) -eq 0 ] && sq=$((RANDOM % 2 + 1))
+  sq=$((RANDOM % 16 + 1)); [ $((RANDOM % 2)) -eq 0 ] && sq=$((RANDOM % 2 + 1)); [ $((RANDOM % 8)) -eq 0 ] && sq=$((RANDOM % 128 + 1))
   hq=$((RANDOM % 128 + 1)); [ $((RANDOM % 3)) -eq 0 ] && hq=$(((RANDOM % 8 + 1) * 16))
-  while [ $((sq * hq)) -gt 2048 ]; do hq=$((hq / 2)); done
+  while [ $((sq * hq)) -gt 4096 ]; do hq=$((hq / 2)); done
   sk=$((RANDOM % 5000 + 1)); [ $((RANDOM % 6)) -eq 0 ] && sk=$((RANDOM % 40000 + 1))
   vl=$((RANDOM % 2)); causal=$((RANDOM % 4 == 0 ? 0 : 1)); dt=bf16; [ $((RANDOM % 3)) -eq 0 ] && dt=fp16
   args="--b $b --s-q $sq --h-q $hq --sk $sk --varlen $vl --causal $causal --dtype $dt --page-size ${PAGE:-64} --seed $RANDOM"
@@ -19,7 +19,7 @@ for _ in $(seq 1 "${N:-70}"); do
   echo "$r" | grep -q '"pass":true' || { f=$((f + 1)); echo "FAIL [$args]: $(echo "$r" | head -c 500)"; }
 done
 echo "fuzz: $((n - f))/$n passed"
-for bad in "--page-size 32" "--page-size 128" "--h-kv 2 --h-q 32" "--s-q 17" "--h-q 129 --s-q 16"; do
+for bad in "--page-size 32" "--page-size 128" "--h-kv 2 --h-q 32" "--s-q 129" "--h-q 129 --s-q 16"; do
   r=$(timeout 60 "$h" --mode check --b 2 --s-q 1 --h-q 16 --sk 100 $bad --cpu-ref 0 2>&1)
   echo "refused [$bad]: $(echo "$r" | grep -o '"status":"[a-z_]*"\|"error":"[^"]*"' | head -2 | tr '\n' ' ')"
   echo "$r" | grep -q '"pass":true' && { f=$((f + 1)); echo "FAIL: [$bad] was accepted"; }

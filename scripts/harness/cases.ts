@@ -152,6 +152,8 @@ export function edgeCases(): HarnessCase[] {
       hQ: 16,
       seqlens: [1, 7, 15, 16, 17, 0, 31, 64, 65],
     }),
+    edge('sq32-hq128', 's_q 32 (4096 rows, 64 m-blocks per request)', { b: 4, sQ: 32, sk: 2048, varlen: true }),
+    edge('sq128-seqlen-lt', 's_q 128, h_q 16 (2048 rows) with lengths around 128', { sQ: 128, hQ: 16, seqlens: [1, 100, 127, 128, 129, 0, 300, 5000] }),
     // fp16.
     edge('fp16-sq1', 'fp16 q, cache and out', { b: 32, dtype: 'fp16', sk: 4096, varlen: true }),
     edge('fp16-sq2-hq64', 'fp16, s_q 2, h_q 64', { b: 32, dtype: 'fp16', sQ: 2, hQ: 64, sk: 4096 }),

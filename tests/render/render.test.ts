@@ -85,8 +85,8 @@ describe('rendered dispatcher', () => {
   const dispatch = renderCatalogue().files.get('mla_sm90_dispatch/dispatch.cu')!;
 
   it('routes by q dtype, page size and rows, and names all three when nothing serves a call', () => {
-    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 16, 1, 2048, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
-    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 64, 65, 2048, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 16, 1, 16384, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 64, 65, 16384, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
     expect(dispatch).toContain('r.page_size == p->page_size');
     expect(dispatch).toContain('" with page_size = "');
   });
