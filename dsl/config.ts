@@ -23,8 +23,8 @@ function merge(base: unknown, over: Json, c: Checker, field: string): unknown {
     }
     return out;
   }
-  // Leaves: the type must match the default's, except unions documented on the type ('runtime' | number).
-  if (typeof base !== typeof over && !(field === 'softmaxScale')) {
+  // Leaves: the type must match the default's.
+  if (typeof base !== typeof over) {
     c.fail(field, `expected a ${typeof base}, got ${JSON.stringify(over)}`);
     return base;
   }

@@ -34,10 +34,8 @@ export interface MlaProblem {
   qDtype: DType;
   kvDtype: DType;
   outDtype: DType;
-  /** Whether the variant applies the bottom-right-aligned causal mask when asked at launch. */
-  causal: boolean;
-  /** 'runtime': passed at launch (default 1/sqrt(dQk)); a number bakes it in. */
-  softmaxScale: 'runtime' | number;
+  // The causal mask and the softmax scale are chosen per call (mlagen_decode_params), as in FlashMLA's API:
+  // every variant serves both, so they are not part of the problem a variant is generated for.
 }
 
 export const DEEPSEEK_MLA: MlaProblem = {
@@ -51,8 +49,6 @@ export const DEEPSEEK_MLA: MlaProblem = {
   qDtype: 'bf16',
   kvDtype: 'bf16',
   outDtype: 'bf16',
-  causal: true,
-  softmaxScale: 'runtime',
 };
 
 const isPosInt = (v: number) => Number.isInteger(v) && v > 0;
@@ -74,6 +70,4 @@ export function validateProblem(p: MlaProblem, c: Checker): void {
     'kvDtype',
     `${p.kvDtype} must equal qDtype ${p.qDtype} or be fp8_e4m3`,
   );
-  if (p.softmaxScale !== 'runtime')
-    c.require(Number.isFinite(p.softmaxScale) && p.softmaxScale > 0, 'softmaxScale', `${p.softmaxScale} must be a positive finite number or 'runtime'`);
 }

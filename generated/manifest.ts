@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '432beb8ec1f4',
+    planHash: 'c0e5264e8e75',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '8c8c2e5e3119',
+    planHash: '2cba0fba6346',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '5bda7f2d391a',
+    planHash: 'fca17437b851',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '13ec232b19b7',
+    planHash: 'faa20d183fdb',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: 'deeb7b329ee2',
+    planHash: '9e89cb1cfe56',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: 'cfcc3530a291',
+    planHash: 'd0a1427ae736',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,

@@ -138,6 +138,11 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
   if (c.l2Hint !== d.l2Hint) parts.push(L2_HINTS[c.l2Hint]?.code ?? `l2${c.l2Hint}`);
+  // The problem's other fields, where they differ from DeepSeek's: each changes the rendered code.
+  const dp = d.problem;
+  if (p.dQk !== dp.dQk || p.dV !== dp.dV) parts.push(`d${p.dQk}v${p.dV}`);
+  if (p.hQ.min !== dp.hQ.min || p.hQ.max !== dp.hQ.max) parts.push(`hq${p.hQ.min}to${p.hQ.max}`);
+  if (p.sQ.min !== dp.sQ.min || p.sQ.max !== dp.sQ.max) parts.push(`sq${p.sQ.min}to${p.sQ.max}`);
   return parts.join('_');
 }
 

@@ -21,6 +21,7 @@ export interface GeneratedTree {
 
 export function renderCatalogue(): GeneratedTree {
   const plans = CATALOGUE.map(lowerMlaDecode);
+  assertUniqueIds(plans);
   const files = new Map<string, string>();
   for (const plan of plans) for (const f of renderVariant(plan)) files.set(`${plan.variantId}/${f.path}`, f.text);
   const routing = dispatchPolicy();
@@ -28,6 +29,17 @@ export function renderCatalogue(): GeneratedTree {
   for (const f of renderDispatch(plans, rules, routing.source)) files.set(`${DISPATCH_ID}/${f.path}`, f.text);
   files.set('manifest.ts', renderManifest(plans, rules));
   return { plans, files };
+}
+
+/** Two catalogue entries with one id would share (and overwrite) one folder: an error naming both. */
+export function assertUniqueIds(plans: readonly KernelPlan[]): void {
+  const seen = new Map<string, number>();
+  plans.forEach((plan, i) => {
+    const first = seen.get(plan.variantId);
+    if (first !== undefined)
+      throw new Error(`catalogue: entries ${first} and ${i} both lower to variant ${plan.variantId}; variantId must spell what tells them apart`);
+    seen.set(plan.variantId, i);
+  });
 }
 
 /** generated/tuning/ is written by `mlagen tune`, not by the catalogue: generate leaves it alone. */

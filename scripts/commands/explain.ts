@@ -26,7 +26,7 @@ export function explainText(plan: KernelPlan): string {
   const r = plan.resources;
   const out: string[] = [];
   out.push(`${plan.variantId}  (plan ${planHash(plan)})`);
-  out.push(`problem: d=${cfg.problem.dQk} dv=${cfg.problem.dV} h_q ${cfg.problem.hQ.min}..${cfg.problem.hQ.max} s_q ${cfg.problem.sQ.min}..${cfg.problem.sQ.max} page ${cfg.problem.pageSize} q/kv/out ${cfg.problem.qDtype}/${cfg.problem.kvDtype}/${cfg.problem.outDtype} causal ${cfg.problem.causal}`);
+  out.push(`problem: d=${cfg.problem.dQk} dv=${cfg.problem.dV} h_q ${cfg.problem.hQ.min}..${cfg.problem.hQ.max} s_q ${cfg.problem.sQ.min}..${cfg.problem.sQ.max} page ${cfg.problem.pageSize} q/kv/out ${cfg.problem.qDtype}/${cfg.problem.kvDtype}/${cfg.problem.outDtype} (causal mask and softmax scale per call)`);
   out.push('', `shared memory: ${r.smemBytes} B of ${r.smemLimit} B (${((100 * r.smemBytes) / r.smemLimit).toFixed(1)}%)`);
   out.push(table([['buffer', 'offset', 'bytes', 'align', 'holds'], ...plan.smem.buffers.map((b) => [b.name, b.offset, b.bytes, b.alignment, b.holds])]));
   out.push('', 'mbarriers:');

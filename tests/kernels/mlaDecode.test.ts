@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../dsl/config.ts';
 import { dslErrorMessages } from '../../dsl/errors.ts';
 import { DEFAULT_MLA_DECODE, lowerMlaDecode, variantId } from '../../dsl/kernels/mlaDecode.ts';
+import { CATALOGUE } from '../../dsl/catalogue.ts';
+import { assertUniqueIds } from '../../dsl/render/generate.ts';
+import { parseSpaceJson, pruneSpace } from '../../dsl/tune/space.ts';
 
 /** The messages a config is rejected with ([] when it lowers). */
 function rejection(partial: object): string[] {
@@ -201,5 +204,21 @@ describe('variant ids', () => {
     expect(id({ mathSchedule: 'seesaw', seesawRescaleSlack: 0 })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_rs0');
     expect(id({ seesawRescaleSlack: 0 })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
     expect(id({ seesawHandoff: 'sync', qkOrder: 'columns' })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
+  });
+
+  it('spell the problem\'s fields that change the code, so that two problems never share an id', () => {
+    const id = (problem: object) => variantId(resolveConfig({ problem } as never));
+    expect(id({ dQk: 320, dV: 256 })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_d320v256');
+    expect(id({ hQ: { min: 1, max: 64 }, sQ: { min: 1, max: 2 } })).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_hq1to64_sq1to2');
+    // The causal mask and the softmax scale are per call, not part of a variant: naming them is an error.
+    expect(rejection({ problem: { causal: false } })[0]).toMatch(/^mlaDecode > problem > causal: unknown field/);
+    // A tune space over the problem keeps every point (ids are how it drops duplicates).
+    expect(pruneSpace(parseSpaceJson({ params: { 'problem.dV': [256, 512] }, replace: true })).candidates).toHaveLength(2);
+  });
+
+  it('are unique across the catalogue, and a duplicate is an error naming both entries', () => {
+    expect(() => assertUniqueIds(CATALOGUE.map(lowerMlaDecode))).not.toThrow();
+    const twice = [DEFAULT_MLA_DECODE, DEFAULT_MLA_DECODE].map(lowerMlaDecode);
+    expect(() => assertUniqueIds(twice)).toThrow('catalogue: entries 0 and 1 both lower to variant mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
   });
 });
