@@ -49,7 +49,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     { path: 'mlagen.h', text: renderTemplate('kernels/mlagen.h.hbs', context) },
     { path: 'dispatch.cu', text: renderTemplate('dispatch/dispatch.cu.hbs', context) },
     ...routed.map(shim),
-    ...harnessSources(context),
+    ...harnessSources(context, routed[0]!.config.problem),
     { path: 'routes.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, source, rules })), null, 2)}\n` },
     { path: 'build.json', text: buildSpec({ variantId: DISPATCH_ID, planHash: hash, ...build }, libObjects) },
   ];

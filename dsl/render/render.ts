@@ -71,11 +71,14 @@ export function buildSpec(
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
-/** The harness program's two sources (the variant's name and dtypes, and the program itself). */
-export function harnessSources(context: object): RenderedFile[] {
+/**
+ * The harness program's two sources (the variant's name and dtypes, and the program itself, whose GPU
+ * reference is compiled for the problem's widths d = dQk and dv = dV).
+ */
+export function harnessSources(context: object, dims: { dQk: number; dV: number }): RenderedFile[] {
   return [
     { path: 'harness.cu', text: renderTemplate('harness/harness.cu.hbs', context) },
-    { path: 'harness_main.cu', text: renderTemplate('harness/harness_main.cu.hbs', context) },
+    { path: 'harness_main.cu', text: renderTemplate('harness/harness_main.cu.hbs', { ...context, harnessDims: dims }) },
   ];
 }
 
@@ -102,7 +105,7 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
   return [
     { path: 'mlagen.h', text: renderTemplate('kernels/mlagen.h.hbs', context) },
     { path: 'decode.cu', text: renderTemplate('kernels/decode.cu.hbs', context) },
-    ...harnessSources(context),
+    ...harnessSources(context, plan.config.problem),
     { path: 'plan.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, ...plan })), null, 2)}\n` },
     {
       path: 'build.json',

@@ -1,5 +1,5 @@
-// The harness templates read three fields of the render context and nothing else; the program part
-// carries no plan hash, so its object stays cached across DSL edits.
+// The harness templates read three fields of the render context and the problem's widths, nothing else; the
+// program part carries no plan hash, so its object stays cached across DSL edits.
 import { describe, expect, it } from 'vitest';
 
 import { renderTemplate } from '../../dsl/render/handlebars.ts';
@@ -8,7 +8,7 @@ const context = { banner: '// BANNER LINE', variantId: 'mla_test_variant', dtype
 
 describe('templates/harness', () => {
   const variant = renderTemplate('harness/harness.cu.hbs', context);
-  const program = renderTemplate('harness/harness_main.cu.hbs', context);
+  const program = renderTemplate('harness/harness_main.cu.hbs', { ...context, harnessDims: { dQk: 320, dV: 256 } });
 
   it('harness.cu names the variant and its dtypes under the banner (strict mode)', () => {
     expect(variant.startsWith('// BANNER LINE\n')).toBe(true);
@@ -23,6 +23,11 @@ describe('templates/harness', () => {
     expect(program.indexOf('#include "mlagen/entry_points.h"')).toBeLessThan(program.indexOf('#include "mlagen/harness/modes.cuh"'));
     for (const fn of ['variant_id', 'last_error', 'num_sm_parts', 'workspace_bytes', 'get_metadata', 'decode'])
       expect(program).toContain(`lib.${fn} = &mlagen_${fn};`);
+  });
+
+  it('harness_main.cu compiles the GPU reference for the problem\'s widths, before the harness headers', () => {
+    expect(program).toContain('#define MLAGEN_HARNESS_HEAD_DIM 320\n#define MLAGEN_HARNESS_VALUE_DIM 256\n');
+    expect(program.indexOf('MLAGEN_HARNESS_VALUE_DIM')).toBeLessThan(program.indexOf('#include "mlagen/harness/modes.cuh"'));
   });
 
   it('accepts a list of dtypes as an array too', () => {

@@ -18,8 +18,12 @@
 
 namespace mlagen_harness {
 
-constexpr int kHeadDim = 576;   // d: K width (the whole cached row)
-constexpr int kValueDim = 512;  // dv: V width (the first dv columns of the row)
+// The variant's widths, defined by the generated harness_main.cu: the GPU reference is compiled for them.
+#if !defined(MLAGEN_HARNESS_HEAD_DIM) || !defined(MLAGEN_HARNESS_VALUE_DIM)
+#error "define MLAGEN_HARNESS_HEAD_DIM and MLAGEN_HARNESS_VALUE_DIM (the variant's d and dv) before including the harness"
+#endif
+constexpr int kHeadDim = MLAGEN_HARNESS_HEAD_DIM;    // d: K width (the whole cached row)
+constexpr int kValueDim = MLAGEN_HARNESS_VALUE_DIM;  // dv: V width (the first dv columns of the row)
 
 struct Args {
   std::string mode = "check";  // check | bench | metadata | ceilings
