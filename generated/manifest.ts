@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'c0e5264e8e75',
+    planHash: '707043d2e361',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '2cba0fba6346',
+    planHash: '54299bb23460',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'fca17437b851',
+    planHash: '8a1343d1fadb',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'faa20d183fdb',
+    planHash: 'dd9baa551115',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '9e89cb1cfe56',
+    planHash: '226e79ea7033',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: 'd0a1427ae736',
+    planHash: '64d4b57dc1cc',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,

@@ -74,6 +74,12 @@ export interface MlaDecodeConfig {
    * tile (more than BLOCK_M query rows), evict_normal when one CTA reads it; decided at launch from the grid.
    */
   l2Hint: 'auto' | 'evict_first' | 'evict_last' | 'evict_normal';
+  /**
+   * How K/V tiles reach shared memory. 'tma': one TMA box per page (part) and column block, so pages of 8 tokens
+   * or more. 'cp.async': every producer thread copies 16-byte chunks of its step rows through the block table, row
+   * by row, so any page size works, one token per page included (split-n only).
+   */
+  kvLoader: 'tma' | 'cp.async';
   allowSpills: boolean;
 }
 
@@ -96,6 +102,7 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   // Measured (docs/perf/kernel-versions.md, session 6): with several m-block CTAs evict_last beats evict_normal
   // by 4-8 % (evict_first no better); with one, evict_normal beats evict_last by ~1 % and evict_first loses 2-3 %.
   l2Hint: 'auto',
+  kvLoader: 'tma',
   allowSpills: false,
 };
 
@@ -138,6 +145,7 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
   if (c.l2Hint !== d.l2Hint) parts.push(L2_HINTS[c.l2Hint]?.code ?? `l2${c.l2Hint}`);
+  if (c.kvLoader !== d.kvLoader) parts.push(c.kvLoader === 'cp.async' ? 'ldca' : `ld${c.kvLoader}`);
   // The problem's other fields, where they differ from DeepSeek's: each changes the rendered code.
   const dp = d.problem;
   if (p.dQk !== dp.dQk || p.dV !== dp.dV) parts.push(`d${p.dQk}v${p.dV}`);
@@ -162,6 +170,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.oneOf('seesawHandoff', cfg.seesawHandoff, ['sync', 'arrive']);
   c.oneOf('qkOrder', cfg.qkOrder, ['columns', 'arrival']);
   c.oneOf('l2Hint', cfg.l2Hint, L2_HINT_NAMES);
+  c.oneOf('kvLoader', cfg.kvLoader, ['tma', 'cp.async']);
+  const cpAsync = cfg.kvLoader === 'cp.async';
+  if (cpAsync)
+    c.require(cfg.mathSchedule === 'split-n', 'kvLoader', `'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA`);
   const slack = cfg.seesawRescaleSlack;
   c.require(
     Number.isInteger(slack) && slack >= 0 && slack <= 14,
@@ -174,11 +186,22 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);
   c.require(cfg.schedule.blockM === blockM, 'schedule > blockM', `${cfg.schedule.blockM} must equal tile.blockM ${blockM}`);
   const page = p.pageSize;
-  c.require(
-    page % blockN === 0 || (blockN % page === 0 && page % 8 === 0),
-    'problem > pageSize',
-    `${page} does not divide the KV step tile.blockN = ${blockN} (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows`,
-  );
+  // cp.async looks every row's page up on its own: any page size. TMA boxes never cross a page and land
+  // on whole 8-row swizzle atoms.
+  if (!cpAsync)
+    c.require(
+      page % blockN === 0 || (blockN % page === 0 && page % 8 === 0),
+      'problem > pageSize',
+      `${page} does not divide the KV step tile.blockN = ${blockN} (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows (kvLoader 'cp.async' takes any page size)`,
+    );
+  const copyThreadsPerRow = SM90.warpgroupThreads / blockN;
+  const kvRowChunks = (p.dQk * DTYPE_BYTES[p.kvDtype]) / 16;
+  if (cpAsync)
+    c.require(
+      Number.isInteger(copyThreadsPerRow) && Number.isInteger(kvRowChunks / copyThreadsPerRow),
+      'tile > blockN',
+      `${blockN} rows do not share the ${SM90.warpgroupThreads} producer threads evenly, with ${kvRowChunks} 16-byte chunks per K/V row (kvLoader 'cp.async')`,
+    );
   c.throwIfAny();
 
   const dt = p.kvDtype;
@@ -206,7 +229,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
 
   const boxRows = Math.min(page, blockN);
   const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
-  validateTmaBox(kvBox, c.at('tma', 'kv'));
+  if (!cpAsync) validateTmaBox(kvBox, c.at('tma', 'kv'));
 
   const k = wgmmaK(dt);
   const qk: WgmmaShape = { name: 'qk', m: 64, n: qkN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'K' };
@@ -220,7 +243,12 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
 
   const roles: WarpgroupRole[] = [
     { name: 'consumer', warpgroups: consumers, maxRegisters: cfg.registers.consumer, does: 'S = QK^T, online softmax, O += PV' },
-    { name: 'producer', warpgroups: 1, maxRegisters: cfg.registers.producer, does: 'TMA loads of K/V pages through the block table' },
+    {
+      name: 'producer',
+      warpgroups: 1,
+      maxRegisters: cfg.registers.producer,
+      does: cpAsync ? 'cp.async copies of K/V rows through the block table (all 128 threads)' : 'TMA loads of K/V pages through the block table',
+    },
   ];
   validateRoles(roles, c.at('registers'));
   const threads = roleThreads(roles);
@@ -352,12 +380,27 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       ],
       arrays: [],
     },
+    ...(cpAsync
+      ? [
+          {
+            dsl: 'kvLoader',
+            constants: [
+              constant('KV_COPY_THREADS_PER_ROW', copyThreadsPerRow, 'producer threads that copy one K/V row of a step', '128 / BLOCK_N'),
+              constant('KV_ROW_CHUNKS', kvRowChunks, '16-byte chunks of one K/V row', 'D_QK * ELEM_BYTES / 16'),
+              constant('KV_CHUNKS_PER_THREAD', kvRowChunks / copyThreadsPerRow, 'chunks of its row each copying thread takes', 'KV_ROW_CHUNKS / KV_COPY_THREADS_PER_ROW'),
+            ],
+            arrays: [],
+          },
+        ]
+      : []),
     {
       dsl: 'pipeline.kv',
       constants: [
         constant('KV_STAGES', cfg.kvStages, 'K/V tiles in flight'),
         constant('KV_PARTS', parts.length, `parts a stage is released in: ${parts.map((x) => x.name).join(', ')}`),
-        constant('KV_FULL_ARRIVALS', 1, 'the producer arms each part of a stage once'),
+        cpAsync
+          ? constant('KV_FULL_ARRIVALS', SM90.warpgroupThreads, 'every producer thread arrives once its copies of the stage have landed')
+          : constant('KV_FULL_ARRIVALS', 1, 'the producer arms each part of a stage once'),
         constant('KV_EMPTY_ARRIVALS', parts[0]!.consumerArrivals, `one arrival per warp of the part's last reader`),
         ...(seesaw
           ? [
@@ -467,7 +510,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     },
     sections,
     wgmma: shapes.map((sh) => ({ ...sh, ...wgmmaWrapper(sh), dslPath: `${ROOT} > wgmma > ${sh.name}` })),
-    tma: [kvBox],
+    tma: cpAsync ? [] : [kvBox],
     smem,
     mbarriers,
     namedBarriers: named,

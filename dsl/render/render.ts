@@ -84,15 +84,17 @@ export function harnessSources(context: object, dims: { dQk: number; dV: number 
 
 export function renderVariant(plan: KernelPlan): RenderedFile[] {
   const hash = planHash(plan);
+  const kvCpAsync = plan.config.kvLoader === 'cp.async';
   const kv = plan.tma[0];
-  if (!kv) throw new Error(`${plan.variantId}: plan has no KV TMA box`);
+  if (!kv && !kvCpAsync) throw new Error(`${plan.variantId}: plan has no KV TMA box`);
   const context = {
     ...plan,
     banner: banner(plan, hash),
     planHash: hash,
     wgmmaFn: Object.fromEntries(plan.wgmma.map((w) => [w.name, w.fn])),
     tmaDtype: TMA_DTYPE[plan.types.kv],
-    kvSwizzleEnum: kv.swizzleEnum,
+    kvSwizzleEnum: kv?.swizzleEnum ?? 'CU_TENSOR_MAP_SWIZZLE_NONE',
+    kvCpAsync,
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
     seesawSecondQk: plan.config.seesawSecondQk,

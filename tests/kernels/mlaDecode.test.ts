@@ -65,6 +65,22 @@ describe('mlaDecode lowering', () => {
     expect(constantOf({}, 'P_SPAN_BYTES')!.value).toBe('128');
   });
 
+  it('takes any page size with the cp.async loader, for split-n only', () => {
+    for (const pageSize of [1, 3, 48, 100]) expect(rejection({ kvLoader: 'cp.async', problem: { pageSize } }), `page ${pageSize}`).toEqual([]);
+    expect(rejection({ problem: { pageSize: 3 } })).toEqual([
+      "mlaDecode > problem > pageSize: 3 does not divide the KV step tile.blockN = 64 (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows (kvLoader 'cp.async' takes any page size)",
+    ]);
+    expect(rejection({ kvLoader: 'cp.async', mathSchedule: 'seesaw' })).toEqual([
+      "mlaDecode > kvLoader: 'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA",
+    ]);
+    expect(rejection({ kvLoader: 'bulk' })).toEqual(["mlaDecode > kvLoader: 'bulk' is not one of 'tma', 'cp.async'"]);
+    const plan = lowerMlaDecode(resolveConfig({ kvLoader: 'cp.async', problem: { pageSize: 1 } }));
+    expect(plan.tma).toEqual([]);
+    expect(constantOf({ kvLoader: 'cp.async' }, 'KV_FULL_ARRIVALS')!.value).toBe('128');
+    expect(constantOf({}, 'KV_FULL_ARRIVALS')!.value).toBe('1');
+    expect(constantOf({ kvLoader: 'cp.async', tile: { blockN: 32 }, kvStages: 4 }, 'KV_CHUNKS_PER_THREAD')!.value).toBe('18');
+  });
+
   it('rejects a P row wider than one swizzle span, naming the field', () => {
     expect(rejection({ tile: { blockN: 128 }, schedule: { blockN: 128 }, kvStages: 1, problem: { pageSize: 128 } })).toContain(
       'mlaDecode > tile > blockN: 128 keys of bf16 make a 256 B row of P: the templates keep a P row within one 128 B swizzle span',
@@ -88,7 +104,7 @@ describe('mlaDecode lowering', () => {
   it('rejects a page size that does not divide the KV step', () => {
     expect(rejection({ problem: { pageSize: 48 } })).toMatchInlineSnapshot(`
       [
-        "mlaDecode > problem > pageSize: 48 does not divide the KV step tile.blockN = 64 (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows",
+        "mlaDecode > problem > pageSize: 48 does not divide the KV step tile.blockN = 64 (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows (kvLoader 'cp.async' takes any page size)",
       ]
     `);
     expect(rejection({ problem: { pageSize: 128 } })).toEqual([]);

@@ -68,6 +68,29 @@ describe('rendered decode.cu', () => {
   });
 });
 
+describe('rendered decode.cu with kvLoader cp.async', () => {
+  const ca = lowerMlaDecode({ ...CATALOGUE[0]!, kvLoader: 'cp.async', problem: { ...CATALOGUE[0]!.problem, pageSize: 1 } });
+  const text = renderVariant(ca).find((f) => f.path === 'decode.cu')!.text;
+
+  it('copies K/V rows with cp.async through the block table, and encodes no tensor map', () => {
+    expect(ca.variantId).toBe('mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca');
+    expect(text).toContain('produce_kv_cp_async(a, smem, begin_idx, begin_seq, end_idx, end_seq);');
+    expect(text).toContain('mlagen::cp_async_mbarrier_arrive_noinc(&full[stage]);');
+    expect(text).toContain('constexpr int KV_FULL_ARRIVALS = 128;');
+    expect(text).toContain('constexpr int KV_COPY_THREADS_PER_ROW = 2;');
+    // The consumers fence the generic-proxy copies before their wgmma reads them.
+    expect(text).toMatch(/mbarrier_wait\(&kv_full\[stage\][^\n]*\n\s*mlagen::fence_proxy_async_shared\(\);/);
+    expect(text).not.toContain('encode_kv_map');
+    expect(text).not.toContain('mlagen::tma_load_3d(');
+  });
+
+  it('leaves the TMA variants without any of it', () => {
+    expect(decode).not.toContain('produce_kv_cp_async');
+    expect(decode).not.toContain('kv_stride_page');
+    expect(decode).toContain('encode_kv_map(p, &kv_map)');
+  });
+});
+
 describe('strict templates', () => {
   it('fail on a missing field instead of printing nothing', () => {
     expect(() => renderTemplate('kernels/mlagen.h.hbs', {})).toThrow(/"banner" not defined/);

@@ -67,6 +67,13 @@ __device__ __forceinline__ void cp_async_16(void* smem_dst, const void* gmem_src
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 /** Waits for every cp.async this thread issued. */
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
+/**
+ * Arrives on bar once every cp.async this thread issued so far has landed (the thread runs on). .noinc: the
+ * arrival is one of the barrier's expected count, so initialise it with one per arriving thread.
+ */
+__device__ __forceinline__ void cp_async_mbarrier_arrive_noinc(uint64_t* bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" ::"r"(smem_u32(bar)) : "memory");
+}
 
 // Named barriers in their non-.aligned form (barrier.sync / barrier.arrive): the seesaw's consumers
 // meet one barrier from different code, one arriving where the other waits, and the .aligned form
