@@ -22,6 +22,10 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
   // (docs/perf/2026-11-22-page-sizes.md). Other page sizes are a catalogue line away.
   variant({}, { pageSize: 16 }),
   variant({}, { ...FP16, pageSize: 16 }),
+  // One-token pages (SGLang's default; FlashMLA takes 64 only): TMA boxes cannot serve them, the cp.async loader
+  // can (split-n at every row count; ~2100-2170 GB/s memory-bound, docs/perf/kernel-versions.md, session 8).
+  variant({ kvLoader: 'cp.async' }, { pageSize: 1 }),
+  variant({ kvLoader: 'cp.async' }, { ...FP16, pageSize: 1 }),
 ];
 
 /**

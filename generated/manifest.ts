@@ -125,5 +125,41 @@ export const variants: readonly VariantEntry[] = [
       min: 1,
       max: 16384
     }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca',
+    kernel: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca_kernel',
+    planHash: '2f84970efd66',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 1,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca',
+    kernel: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca_kernel',
+    planHash: '36e3d9f40c58',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 1,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 16384
+    }
   }
 ];

@@ -3,7 +3,7 @@
 # every check case in bf16 and fp16, the schedule equality, FlashMLA's matrix timed with the measured
 # ceilings, compute-sanitizer on both schedules, the SASS of the decode kernels, and the DSL points beyond the
 # catalogue built by scripts/device/coverage.sh (PARTS=coverage). Writes to $OUT.
-# EXTRA_PAGES (default 16) are the other KV page sizes the dispatcher routes: checked and sanitized as well.
+# EXTRA_PAGES (default "16 1") are the other KV page sizes the dispatcher routes: checked and sanitized as well.
 # PARTS picks a subset (default: all), so the run fits the device's per-command limit in two calls:
 #   PARTS="check sanitize sass" scripts/device/final.sh;  PARTS=bench scripts/device/final.sh
 set -u
@@ -19,7 +19,7 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
   if want check; then
     cli check "$v" --cases all > "$out/check-bf16.txt" 2>&1; echo "check bf16 exit=$?"; tail -1 "$out/check-bf16.txt"
     cli check "$v" --cases all --dtype fp16 > "$out/check-fp16.txt" 2>&1; echo "check fp16 exit=$?"; tail -1 "$out/check-fp16.txt"
-    for page in ${EXTRA_PAGES-16}; do  # the dispatcher's other page sizes (the first route's is the default)
+    for page in ${EXTRA_PAGES-16 1}; do  # the dispatcher's other page sizes (the first route's is the default)
       cli check "$v" --cases all --page-size "$page" > "$out/check-bf16-p$page.txt" 2>&1; echo "check bf16 page $page exit=$?"; tail -1 "$out/check-bf16-p$page.txt"
       cli check "$v" --cases all --page-size "$page" --dtype fp16 > "$out/check-fp16-p$page.txt" 2>&1; echo "check fp16 page $page exit=$?"; tail -1 "$out/check-fp16-p$page.txt"
     done
@@ -35,7 +35,7 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
       san splitn-small $t --mode check --b 3 --s-q 1 --h-q 16 --sk 300 --varlen 1
       san seesaw-large $t --mode check --b 32 --s-q 2 --h-q 64 --sk 2048 --varlen 1
     done
-    for page in ${EXTRA_PAGES-16}; do
+    for page in ${EXTRA_PAGES-16 1}; do
       for t in memcheck synccheck initcheck; do san "page$page" $t --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1 --page-size "$page"; done
     done
     san seesaw-small initcheck --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1
