@@ -10,6 +10,7 @@ set -u
 parts=" ${PARTS:-check bench sanitize sass coverage} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 out=${OUT:-/tmp/mlagen-out}; mkdir -p "$out"
+bash scripts/device/unpack.sh || exit 1  # pack.sh carries the harnesses xz-packed
 node=$(scripts/device/node.sh) || exit 1
 cli() { "$node" dist/mlagen.mjs "$@"; }
 v=${1:-mla_sm90_dispatch}
@@ -43,7 +44,6 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
   fi
   if want coverage; then  # DSL points beyond the catalogue (scripts/device/coverage.json), on their own page size and dtype
     for d in build/coverage/mla_*/; do
-      [ -f "$d/harness.xz" ] && [ ! -x "$d/harness" ] && xz -dc "$d/harness.xz" > "$d/harness" && chmod +x "$d/harness"  # pack.sh xz-packs them
       id=$(basename "$d"); [ -x "$d/harness" ] && [ ! -d "build/$id" ] || continue  # catalogue variants are checked above
       page=$(sed -E 's/.*_p([0-9]+)_m.*/\1/' <<<"$id"); dt=$(sed -E 's/^mla_sm90_([a-z0-9]+)_.*/\1/' <<<"$id")
       cli check "$id" --harness "$d/harness" --page-size "$page" --dtype "$dt" --cases edge \
