@@ -4,6 +4,7 @@
 # out-of-range input must be refused with a status and a message naming the field.
 # Usage on the GPU machine: [N=70] [SEED=20261122] [PAGE=64] scripts/device/fuzz.sh [HARNESS]
 set -u
+bash scripts/device/unpack.sh || exit 1  # pack.sh carries the harnesses xz-packed
 h=${1:-build/mla_sm90_dispatch/harness}
 RANDOM=${SEED:-20261122}
 n=0; f=0
