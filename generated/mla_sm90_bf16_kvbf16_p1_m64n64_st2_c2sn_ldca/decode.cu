@@ -396,7 +396,7 @@ __device__ __forceinline__ void release_kv(uint64_t* empty, int lane) {
 // KV_COPY_THREADS_PER_ROW threads share each row of a step; each looks its row's page up in the block table
 // (before waiting for the stage, so the lookup's latency overlaps the wait) and copies its 16-byte chunks into
 // the swizzled tile the consumers' wgmma descriptors expect. Rows past the piece end (past seqlen: the piece
-// ends mid-step only in a request's last step) are zero-filled (src-size 0), never read. Each thread's
+// ends mid-step only in a request's last step) or past the block table's row are zero-filled (src-size 0). Each thread's
 // cp.async.mbarrier.arrive lands on the stage's full barrier once its copies have (KV_FULL_ARRIVALS = 128);
 // the consumers fence the generic-proxy copies against their wgmma reads after the wait (no fence here: its
 // MEMBAR would wait for the next stage's copies too).
@@ -417,7 +417,7 @@ __device__ __forceinline__ void produce_kv_cp_async(const DecodeArgs& a, uint8_t
     int stage = 0;  // each request starts on stage 0, as the consumers do
     for (int tok0 = start; tok0 < end; tok0 += BLOCK_N) {
       const int tok = tok0 + row;
-      const bool live = tok < end;
+      const bool live = tok < end && tok / PAGE_SIZE < a.max_pages_per_seq;  // never read past the table's row
       const int64_t page = live ? table[tok / PAGE_SIZE] : 0;
       const uint4* src = reinterpret_cast<const uint4*>(a.kv + (live ? page * a.kv_stride_page + (tok % PAGE_SIZE) * a.kv_stride_token : 0));
       mlagen::mbarrier_wait(&empty[stage], ((phases >> stage) & 1u) ^ 1u);
