@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '2f84970efd66',
+    planHash: '062f238ac64b',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 1,
@@ -137,7 +137,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231448,
+    smemBytes: 231440,
     registerBudget: 64512,
     rows: {
       min: 1,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '36e3d9f40c58',
+    planHash: 'ebc7bedd3d08',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 1,
@@ -155,7 +155,7 @@ export const variants: readonly VariantEntry[] = [
     blockN: 64,
     kvStages: 2,
     threads: 384,
-    smemBytes: 231448,
+    smemBytes: 231440,
     registerBudget: 64512,
     rows: {
       min: 1,

@@ -290,7 +290,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   );
   const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, parts };
   validatePipeline(pipeline, c.at('pipeline'));
-  const mbarriers = pipelineBarriers(pipeline);
+  const mbarriers = pipelineBarriers(pipeline, cpAsync ? { kind: 'cp.async', threads: SM90.warpgroupThreads } : { kind: 'tma' });
 
   const smem = planSmem(
     [
@@ -398,9 +398,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       constants: [
         constant('KV_STAGES', cfg.kvStages, 'K/V tiles in flight'),
         constant('KV_PARTS', parts.length, `parts a stage is released in: ${parts.map((x) => x.name).join(', ')}`),
-        cpAsync
-          ? constant('KV_FULL_ARRIVALS', SM90.warpgroupThreads, 'every producer thread arrives once its copies of the stage have landed')
-          : constant('KV_FULL_ARRIVALS', 1, 'the producer arms each part of a stage once'),
+        constant(
+          'KV_FULL_ARRIVALS',
+          mbarriers[0]!.arrivals,
+          cpAsync ? 'every producer thread arrives once its copies of the stage have landed' : 'the producer arms each part of a stage once',
+        ),
         constant('KV_EMPTY_ARRIVALS', parts[0]!.consumerArrivals, `one arrival per warp of the part's last reader`),
         ...(seesaw
           ? [

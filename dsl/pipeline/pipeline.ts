@@ -43,17 +43,26 @@ export function validatePipeline(p: Pipeline, c: Checker): void {
   c.require(arrivals.size <= 1, 'parts', `all parts must take the same number of releasing arrivals, got ${[...arrivals].join(', ')}`);
 }
 
+/** How the producer fills a stage: TMA boxes counted in bytes, or cp.async copies, one arrival per copying thread. */
+export type PipelineFill = { kind: 'tma' } | { kind: 'cp.async'; threads: number };
+
 /**
- * full[part][stage] and empty[part][stage] as two arrays, plus a staging barrier the producer alone
- * uses for a step that ends mid-block: it lands that step there, zeroes the rows past seqlen, and
- * only then arrives on full (unused slots may hold NaN, and 0 x NaN = NaN in P.V).
+ * full[part][stage] and empty[part][stage] as two arrays. With TMA, also a staging barrier the producer alone
+ * uses for a step that ends mid-block: it lands that step there, zeroes the rows past seqlen, and only then
+ * arrives on full (unused slots may hold NaN, and 0 x NaN = NaN in P.V). cp.async zero-fills those rows itself.
  */
-export function pipelineBarriers(p: Pipeline): MBarrier[] {
+export function pipelineBarriers(p: Pipeline, fill: PipelineFill = { kind: 'tma' }): MBarrier[] {
   const count = p.stages * p.parts.length;
   const names = p.parts.map((x) => x.name).join('/');
+  const empty: MBarrier = { name: `${p.name}Empty`, count, arrivals: p.parts[0]?.consumerArrivals ?? 0, txBytes: 0, meaning: `[part ${names}][stage]: ${p.parts.map((x) => x.readers).join('; ')} released it` };
+  if (fill.kind === 'cp.async')
+    return [
+      { name: `${p.name}Full`, count, arrivals: fill.threads, txBytes: 0, meaning: `[part ${names}][stage]: every copying thread's cp.async of the part landed` },
+      empty,
+    ];
   return [
     { name: `${p.name}Full`, count, arrivals: 1, txBytes: p.stageBytes, meaning: `[part ${names}][stage]: the part landed (TMA tx bytes)` },
-    { name: `${p.name}Empty`, count, arrivals: p.parts[0]?.consumerArrivals ?? 0, txBytes: 0, meaning: `[part ${names}][stage]: ${p.parts.map((x) => x.readers).join('; ')} released it` },
+    empty,
     { name: `${p.name}Staging`, count: 1, arrivals: 1, txBytes: p.stageBytes, meaning: 'producer only: a step ending mid-block lands here first, then rows past seqlen are zeroed' },
   ];
 }

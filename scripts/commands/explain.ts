@@ -37,8 +37,12 @@ export function explainText(plan: KernelPlan): string {
   out.push(table([['role', 'warpgroups', 'maxnreg', 'does'], ...plan.roles.map((x) => [x.name, x.warpgroups, x.maxRegisters, x.does])]));
   out.push('', 'wgmma:');
   out.push(table([['op', 'instruction', 'A', 'B', 'acc regs'], ...plan.wgmma.map((w) => [w.name, w.mnemonic, `${w.aSource} ${w.aMajor}-major`, `${w.bMajor}-major`, w.accRegs])]));
-  out.push('', 'TMA boxes:');
-  out.push(table([['tensor', 'box (cols x rows x pages)', 'bytes', 'swizzle', 'L2'], ...plan.tma.map((t) => [t.name, t.box.join(' x '), t.bytes, t.swizzle, t.l2Hint])]));
+  if (plan.tma.length > 0) {
+    out.push('', 'TMA boxes:');
+    out.push(table([['tensor', 'box (cols x rows x pages)', 'bytes', 'swizzle', 'L2'], ...plan.tma.map((t) => [t.name, t.box.join(' x '), t.bytes, t.swizzle, t.l2Hint])]));
+  } else {
+    out.push('', `K/V loader: ${cfg.kvLoader} (no TMA: the producer threads copy each row through the block table, any page size)`);
+  }
   out.push('', `split-KV schedule: ${plan.schedule.blockN}-token blocks, fixed cost ${plan.schedule.fixedOverheadBlocks} blocks per split, ${plan.schedule.blockM} rows per CTA; num_sm_parts = SMs / ceil(s_q*h_q / ${plan.schedule.blockM})`);
   return out.join('\n');
 }

@@ -76,6 +76,12 @@ describe('mlaDecode lowering', () => {
     expect(rejection({ kvLoader: 'bulk' })).toEqual(["mlaDecode > kvLoader: 'bulk' is not one of 'tma', 'cp.async'"]);
     const plan = lowerMlaDecode(resolveConfig({ kvLoader: 'cp.async', problem: { pageSize: 1 } }));
     expect(plan.tma).toEqual([]);
+    // Full counts one arrival per copying thread and no bytes; no staging barrier (cp.async zero-fills the tail rows).
+    expect(plan.mbarriers.map((b) => [b.name, b.arrivals, b.txBytes])).toEqual([
+      ['kvFull', 128, 0],
+      ['kvEmpty', 8, 0],
+    ]);
+    expect(lowerMlaDecode(DEFAULT_MLA_DECODE).mbarriers.map((b) => b.name)).toEqual(['kvFull', 'kvEmpty', 'kvStaging']);
     expect(constantOf({ kvLoader: 'cp.async' }, 'KV_FULL_ARRIVALS')!.value).toBe('128');
     expect(constantOf({}, 'KV_FULL_ARRIVALS')!.value).toBe('1');
     expect(constantOf({ kvLoader: 'cp.async', tile: { blockN: 32 }, kvStages: 4 }, 'KV_CHUNKS_PER_THREAD')!.value).toBe('18');
