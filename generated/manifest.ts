@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '062f238ac64b',
+    planHash: 'ab57a69a6078',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 1,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'ebc7bedd3d08',
+    planHash: '1f4daae00d43',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 1,

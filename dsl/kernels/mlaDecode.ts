@@ -145,7 +145,7 @@ export function variantId(c: MlaDecodeConfig): string {
     if (c.seesawRescaleSlack !== d.seesawRescaleSlack) parts.push(`rs${c.seesawRescaleSlack}`);
   }
   if (c.l2Hint !== d.l2Hint) parts.push(L2_HINTS[c.l2Hint]?.code ?? `l2${c.l2Hint}`);
-  if (c.kvLoader !== d.kvLoader) parts.push(c.kvLoader === 'cp.async' ? 'ldca' : `ld${c.kvLoader}`);
+  if (c.kvLoader === 'cp.async') parts.push('ldca');
   // The problem's other fields, where they differ from DeepSeek's: each changes the rendered code.
   const dp = d.problem;
   if (p.dQk !== dp.dQk || p.dV !== dp.dV) parts.push(`d${p.dQk}v${p.dV}`);
@@ -172,8 +172,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.oneOf('l2Hint', cfg.l2Hint, L2_HINT_NAMES);
   c.oneOf('kvLoader', cfg.kvLoader, ['tma', 'cp.async']);
   const cpAsync = cfg.kvLoader === 'cp.async';
-  if (cpAsync)
+  if (cpAsync) {
     c.require(cfg.mathSchedule === 'split-n', 'kvLoader', `'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA`);
+    c.require(cfg.l2Hint === 'auto', 'l2Hint', `'${cfg.l2Hint}' is a TMA load policy: kvLoader 'cp.async' copies with the default one ('auto')`);
+  }
   const slack = cfg.seesawRescaleSlack;
   c.require(
     Number.isInteger(slack) && slack >= 0 && slack <= 14,
@@ -368,18 +370,23 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       ],
       arrays: [],
     },
-    {
-      dsl: 'tma.kv',
-      constants: [
-        constant('KV_BOX_COLS', kvBox.box[0]!, 'one swizzle span of columns', 'COL_BLOCK_ELEMS'),
-        constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
-        constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
-        constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
-        constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
-        constant('KV_L2_HINT', L2_HINTS[kvBox.l2Hint].value, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINTS[kvBox.l2Hint].cpp),
-      ],
-      arrays: [],
-    },
+    // TMA only: the cp.async loader addresses rows itself.
+    ...(cpAsync
+      ? []
+      : [
+          {
+            dsl: 'tma.kv',
+            constants: [
+              constant('KV_BOX_COLS', kvBox.box[0]!, 'one swizzle span of columns', 'COL_BLOCK_ELEMS'),
+              constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
+              constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
+              constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
+              constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
+              constant('KV_L2_HINT', L2_HINTS[kvBox.l2Hint].value, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINTS[kvBox.l2Hint].cpp),
+            ],
+            arrays: [],
+          },
+        ]),
     ...(cpAsync
       ? [
           {
@@ -410,22 +417,25 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
             ]
           : []),
       ],
-      arrays: [
-        {
-          name: 'KV_PART_ORDER',
-          type: 'int',
-          values: partOrder.flat(),
-          why: `[stage][i]: the part S = Q K^T takes i-th on each stage, and the order the producer refills them (qkOrder '${cfg.qkOrder}')`,
-        },
-        { name: 'KV_PART_FIRST_BLOCK', type: 'int', values: parts.map((x) => x.firstBlock), why: 'first column block of each part' },
-        { name: 'KV_PART_END_BLOCK', type: 'int', values: parts.map((x) => x.endBlock), why: 'one past the last column block of each part' },
-        {
-          name: 'KV_PART_ROW_TX_BYTES',
-          type: 'int',
-          values: parts.map((x) => (x.endBlock - x.firstBlock) * kvBox.bytes),
-          why: 'bytes one row of boxes of each part delivers: its column blocks x KV_BOX_BYTES',
-        },
-      ],
+      // The TMA producer's tables (the cp.async producer fills a stage whole, in step order).
+      arrays: cpAsync
+        ? []
+        : [
+            {
+              name: 'KV_PART_ORDER',
+              type: 'int',
+              values: partOrder.flat(),
+              why: `[stage][i]: the part S = Q K^T takes i-th on each stage, and the order the producer refills them (qkOrder '${cfg.qkOrder}')`,
+            },
+            { name: 'KV_PART_FIRST_BLOCK', type: 'int', values: parts.map((x) => x.firstBlock), why: 'first column block of each part' },
+            { name: 'KV_PART_END_BLOCK', type: 'int', values: parts.map((x) => x.endBlock), why: 'one past the last column block of each part' },
+            {
+              name: 'KV_PART_ROW_TX_BYTES',
+              type: 'int',
+              values: parts.map((x) => (x.endBlock - x.firstBlock) * kvBox.bytes),
+              why: 'bytes one row of boxes of each part delivers: its column blocks x KV_BOX_BYTES',
+            },
+          ],
     },
     {
       dsl: 'roles',

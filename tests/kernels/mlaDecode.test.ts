@@ -74,8 +74,12 @@ describe('mlaDecode lowering', () => {
       "mlaDecode > kvLoader: 'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA",
     ]);
     expect(rejection({ kvLoader: 'bulk' })).toEqual(["mlaDecode > kvLoader: 'bulk' is not one of 'tma', 'cp.async'"]);
+    expect(rejection({ kvLoader: 'cp.async', l2Hint: 'evict_first' })).toEqual([
+      "mlaDecode > l2Hint: 'evict_first' is a TMA load policy: kvLoader 'cp.async' copies with the default one ('auto')",
+    ]);
     const plan = lowerMlaDecode(resolveConfig({ kvLoader: 'cp.async', problem: { pageSize: 1 } }));
     expect(plan.tma).toEqual([]);
+    expect(plan.sections.map((s) => s.dsl)).not.toContain('tma.kv');
     // Full counts one arrival per copying thread and no bytes; no staging barrier (cp.async zero-fills the tail rows).
     expect(plan.mbarriers.map((b) => [b.name, b.arrivals, b.txBytes])).toEqual([
       ['kvFull', 128, 0],
