@@ -237,11 +237,18 @@ struct DecodeArgs {
   int64_t kv_stride_page, kv_stride_token;
 };
 
+// Byte offset of 16-byte chunk `chunk` of row `row` in a tile stored as column blocks one span wide, COL_BLOCK_BYTES
+// apart, swizzled as a TMA box of that span lands: the layout the Q and K/V wgmma descriptors read.
+template <int COL_BLOCK_BYTES>
+__device__ __forceinline__ uint32_t chunk_offset(int row, int chunk) {
+  constexpr int CHUNKS_PER_SPAN = SPAN_BYTES / 16;
+  return (chunk / CHUNKS_PER_SPAN) * COL_BLOCK_BYTES + mlagen::swizzle<SWIZZLE_BITS>(row * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
+}
+
 // Starts copying request b's BLOCK_M query rows into the swizzled Q tile (cp.async: no registers,
 // the thread runs on); rows past s_q*h_q are zero-filled. CONSUMER_THREADS / BLOCK_M threads share a
 // row (DSL: Q_COPY_THREADS_PER_ROW), so each thread computes one source row. Completed by begin_piece.
 __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
-  constexpr int CHUNKS_PER_SPAN = SPAN_BYTES / 16;
   const int r = ctid / Q_COPY_THREADS_PER_ROW, first = ctid % Q_COPY_THREADS_PER_ROW;
   const int row = m_block * BLOCK_M + r;
   const bool live = row < a.rows;
@@ -249,9 +256,7 @@ __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_blo
 #pragma unroll 1
   for (int k = 0; k < Q_CHUNKS_PER_THREAD; ++k) {  // not unrolled: 18 live addresses would cost registers
     const int chunk = first + k * Q_COPY_THREADS_PER_ROW;
-    const uint32_t off = (chunk / CHUNKS_PER_SPAN) * Q_COL_BLOCK_BYTES +
-                         mlagen::swizzle<SWIZZLE_BITS>(r * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
-    mlagen::cp_async_16(q_smem + off, src + (live ? chunk : 0), live ? 16u : 0u);
+    mlagen::cp_async_16(q_smem + chunk_offset<Q_COL_BLOCK_BYTES>(r, chunk), src + (live ? chunk : 0), live ? 16u : 0u);
   }
   mlagen::cp_async_commit();
 }
@@ -261,16 +266,22 @@ __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_blo
 // One request's piece of this SM part: its keys [start, end), its split index, whether it is split at all,
 // and whether it starts copying the next piece's Q once its last S = Q K^T retired (it has keys and a
 // next piece follows in this SM part).
-struct Piece {
-  int seqlen, start, end, split;
+struct PieceKeys {
+  int seqlen, start, end;
+};
+// The keys [start, end) of request b that this SM part takes: what the producer and the consumers both walk.
+__device__ __forceinline__ PieceKeys keys_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq) {
+  const int seqlen = a.seqlens[b];
+  return {seqlen, b == begin_idx ? begin_seq : 0, b == end_idx ? end_seq : seqlen};
+}
+struct Piece : PieceKeys {
+  int split;
   bool no_split, starts_next_q;
 };
 __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_idx, int begin_seq, int end_idx, int end_seq,
                                           int begin_split) {
   Piece p;
-  p.seqlen = a.seqlens[b];
-  p.start = b == begin_idx ? begin_seq : 0;
-  p.end = b == end_idx ? end_seq : p.seqlen;
+  static_cast<PieceKeys&>(p) = keys_of(a, b, begin_idx, begin_seq, end_idx, end_seq);
   p.split = b == begin_idx ? begin_split : 0;
   p.no_split = a.num_splits[b + 1] - a.num_splits[b] == 1;
   p.starts_next_q = p.start < p.end && b < end_idx;
@@ -380,7 +391,6 @@ __device__ __forceinline__ void release_kv(uint64_t* empty, int lane) {
 // MEMBAR would wait for the next stage's copies too).
 __device__ __forceinline__ void produce_kv_cp_async(const DecodeArgs& a, uint8_t* smem, int begin_idx, int begin_seq, int end_idx,
                                                     int end_seq) {
-  constexpr int CHUNKS_PER_SPAN = SPAN_BYTES / 16;
   const int t = threadIdx.x % 128;
   const int row = t / KV_COPY_THREADS_PER_ROW, first = t % KV_COPY_THREADS_PER_ROW;
   uint8_t* kv_smem = smem + SMEM_KV_OFFSET;
@@ -388,14 +398,12 @@ __device__ __forceinline__ void produce_kv_cp_async(const DecodeArgs& a, uint8_t
   uint64_t* empty = reinterpret_cast<uint64_t*>(smem + SMEM_KV_EMPTY_OFFSET);
   uint32_t phases = 0;  // bit s: phase of stage s
   for (int b = begin_idx; b <= end_idx; ++b) {
-    const int seqlen = a.seqlens[b];
-    const int start = b == begin_idx ? begin_seq : 0;
-    const int end = b == end_idx ? end_seq : seqlen;
+    const PieceKeys keys = keys_of(a, b, begin_idx, begin_seq, end_idx, end_seq);
     const int32_t* table = a.block_table + static_cast<int64_t>(b) * a.block_table_stride;
     int stage = 0;  // each request starts on stage 0, as the consumers do
-    for (int tok0 = start; tok0 < end; tok0 += BLOCK_N) {
+    for (int tok0 = keys.start; tok0 < keys.end; tok0 += BLOCK_N) {
       const int tok = tok0 + row;
-      const bool live = tok < end && tok / PAGE_SIZE < a.max_pages_per_seq;  // never read past the table's row
+      const bool live = tok < keys.end && tok / PAGE_SIZE < a.max_pages_per_seq;  // never read past the table's row
       const int64_t page = live ? table[tok / PAGE_SIZE] : 0;
       const uint4* src = reinterpret_cast<const uint4*>(a.kv + (live ? page * a.kv_stride_page + (tok % PAGE_SIZE) * a.kv_stride_token : 0));
       mlagen::mbarrier_wait(&empty[stage], ((phases >> stage) & 1u) ^ 1u);
@@ -403,9 +411,7 @@ __device__ __forceinline__ void produce_kv_cp_async(const DecodeArgs& a, uint8_t
 #pragma unroll 4
       for (int k = 0; k < KV_CHUNKS_PER_THREAD; ++k) {
         const int chunk = first + k * KV_COPY_THREADS_PER_ROW;
-        const uint32_t off = (chunk / CHUNKS_PER_SPAN) * KV_COL_BLOCK_BYTES +
-                             mlagen::swizzle<SWIZZLE_BITS>(row * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
-        mlagen::cp_async_16(dst + off, src + (live ? chunk : 0), live ? 16u : 0u);
+        mlagen::cp_async_16(dst + chunk_offset<KV_COL_BLOCK_BYTES>(row, chunk), src + (live ? chunk : 0), live ? 16u : 0u);
       }
       mlagen::cp_async_mbarrier_arrive_noinc(&full[stage]);
       phases ^= 1u << stage;
