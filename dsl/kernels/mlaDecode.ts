@@ -9,7 +9,7 @@
 import { Checker } from '../errors.ts';
 import type { MlaProblem } from '../problem.ts';
 import { DEEPSEEK_MLA, DTYPE_BYTES, DTYPE_CUDA, validateProblem } from '../problem.ts';
-import { smemTile, validateTile } from '../layout/smemTile.ts';
+import { rowCopyShare, smemTile, validateTile } from '../layout/smemTile.ts';
 import { SWIZZLE_BITS, SWIZZLE_BYTES } from '../layout/swizzle.ts';
 import { SM90 } from '../sm90/device.ts';
 import type { NamedBarrier } from '../sm90/mbarrier.ts';
@@ -196,14 +196,6 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       'problem > pageSize',
       `${page} does not divide the KV step tile.blockN = ${blockN} (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows (kvLoader 'cp.async' takes any page size)`,
     );
-  const copyThreadsPerRow = SM90.warpgroupThreads / blockN;
-  const kvRowChunks = (p.dQk * DTYPE_BYTES[p.kvDtype]) / 16;
-  if (cpAsync)
-    c.require(
-      Number.isInteger(copyThreadsPerRow) && Number.isInteger(kvRowChunks / copyThreadsPerRow),
-      'tile > blockN',
-      `${blockN} rows do not share the ${SM90.warpgroupThreads} producer threads evenly, with ${kvRowChunks} 16-byte chunks per K/V row (kvLoader 'cp.async')`,
-    );
   c.throwIfAny();
 
   const dt = p.kvDtype;
@@ -220,6 +212,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   validateTile(qTile, c.at('smem', 'q'));
   validateTile(kvTile, c.at('smem', 'kv'));
   validateTile(pTile, c.at('smem', 'p'));
+  // cp.async: the producer warpgroup copies each step's K/V rows.
+  const kvCopy = cpAsync ? rowCopyShare(kvTile, SM90.warpgroupThreads, 'producer', 'K/V', c, 'tile > blockN', " (kvLoader 'cp.async')") : undefined;
   c.require(
     pTile.blockCols >= blockN,
     'tile > blockN',
@@ -256,13 +250,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const threads = roleThreads(roles);
   const consumerThreads = consumers * SM90.warpgroupThreads;
   // The consumers copy Q (cp.async, 16-byte chunks) with the same number of threads on every row.
-  const qChunksPerRow = (p.dQk * DTYPE_BYTES[p.qDtype]) / 16;
-  const qCopyThreadsPerRow = consumerThreads / blockM;
-  c.require(
-    Number.isInteger(qCopyThreadsPerRow) && Number.isInteger(qChunksPerRow / qCopyThreadsPerRow),
-    'tile > blockM',
-    `${blockM} rows do not share the ${consumerThreads} consumer threads evenly, with ${qChunksPerRow} 16-byte chunks per Q row`,
-  );
+  const qCopy = rowCopyShare(qTile, consumerThreads, 'consumer', 'Q', c, 'tile > blockM');
   const pvAcc = accumulatorRegs(pv);
   // seesaw: P as bf16 A fragments for the RS product.
   const pFragRegs = seesaw ? blockN / 4 : 0;
@@ -356,9 +344,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('Q_COL_BLOCKS', p.dQk / qTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
         constant('Q_COL_BLOCK_BYTES', qTile.blockBytes, 'BLOCK_M x SPAN_BYTES', 'BLOCK_M * SPAN_BYTES'),
         constant('Q_TILE_BYTES', qTile.bytes, `${blockM} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_M * D_QK * ELEM_BYTES'),
-        constant('Q_ROW_CHUNKS', qChunksPerRow, '16-byte chunks of one Q row', 'D_QK * ELEM_BYTES / 16'),
-        constant('Q_COPY_THREADS_PER_ROW', qCopyThreadsPerRow, 'consumer threads that copy one Q row', 'CONSUMER_THREADS / BLOCK_M'),
-        constant('Q_CHUNKS_PER_THREAD', qChunksPerRow / qCopyThreadsPerRow, '16-byte chunks of a Q row each copying thread takes', 'Q_ROW_CHUNKS / Q_COPY_THREADS_PER_ROW'),
+        constant('Q_ROW_CHUNKS', qCopy.rowChunks, '16-byte chunks of one Q row', 'D_QK * ELEM_BYTES / 16'),
+        constant('Q_COPY_THREADS_PER_ROW', qCopy.threadsPerRow, 'consumer threads that copy one Q row', 'CONSUMER_THREADS / BLOCK_M'),
+        constant('Q_CHUNKS_PER_THREAD', qCopy.chunksPerThread, '16-byte chunks of a Q row each copying thread takes', 'Q_ROW_CHUNKS / Q_COPY_THREADS_PER_ROW'),
         constant('KV_COL_BLOCKS', p.dQk / kvTile.blockCols, 'D_QK / COL_BLOCK_ELEMS', 'D_QK / COL_BLOCK_ELEMS'),
         constant('V_COL_BLOCKS', p.dV / kvTile.blockCols, 'D_V / COL_BLOCK_ELEMS', 'D_V / COL_BLOCK_ELEMS'),
         constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
@@ -387,14 +375,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
             arrays: [],
           },
         ]),
-    ...(cpAsync
+    ...(kvCopy
       ? [
           {
             dsl: 'kvLoader',
             constants: [
-              constant('KV_COPY_THREADS_PER_ROW', copyThreadsPerRow, 'producer threads that copy one K/V row of a step', '128 / BLOCK_N'),
-              constant('KV_ROW_CHUNKS', kvRowChunks, '16-byte chunks of one K/V row', 'D_QK * ELEM_BYTES / 16'),
-              constant('KV_CHUNKS_PER_THREAD', kvRowChunks / copyThreadsPerRow, 'chunks of its row each copying thread takes', 'KV_ROW_CHUNKS / KV_COPY_THREADS_PER_ROW'),
+              constant('KV_COPY_THREADS_PER_ROW', kvCopy.threadsPerRow, 'producer threads that copy one K/V row of a step', '128 / BLOCK_N'),
+              constant('KV_ROW_CHUNKS', kvCopy.rowChunks, '16-byte chunks of one K/V row', 'D_QK * ELEM_BYTES / 16'),
+              constant('KV_CHUNKS_PER_THREAD', kvCopy.chunksPerThread, 'chunks of its row each copying thread takes', 'KV_ROW_CHUNKS / KV_COPY_THREADS_PER_ROW'),
             ],
             arrays: [],
           },

@@ -55,3 +55,26 @@ export function tileElementOffset(t: SmemTile, row: number, col: number): number
   const spanBytes = t.blockBytes / t.rows;
   return block * t.blockBytes + swizzleOffset(t.swizzle, row * spanBytes + inBlock);
 }
+
+/** How `threads` threads copy a tile's rows in 16-byte chunks (cp.async): the same threads on every row, the same chunks per thread. */
+export interface RowCopyShare {
+  threadsPerRow: number;
+  rowChunks: number;
+  chunksPerThread: number;
+}
+
+/**
+ * The share of each row and thread when `threads` threads (`who`) copy tile `t`, rows of `rowName`; an uneven share
+ * is an error on `field` (with `why` appended).
+ */
+export function rowCopyShare(t: SmemTile, threads: number, who: string, rowName: string, c: Checker, field: string, why = ''): RowCopyShare {
+  const threadsPerRow = threads / t.rows;
+  const rowChunks = (t.cols * DTYPE_BYTES[t.dtype]) / 16;
+  const chunksPerThread = rowChunks / threadsPerRow;
+  c.require(
+    Number.isInteger(threadsPerRow) && Number.isInteger(chunksPerThread),
+    field,
+    `${t.rows} rows do not share the ${threads} ${who} threads evenly, with ${rowChunks} 16-byte chunks per ${rowName} row${why}`,
+  );
+  return { threadsPerRow, rowChunks, chunksPerThread };
+}
