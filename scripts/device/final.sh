@@ -42,11 +42,10 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
     san seesaw-small initcheck --mode check --b 3 --s-q 2 --h-q 128 --sk 300 --varlen 1
     san splitn-small initcheck --mode check --b 3 --s-q 1 --h-q 16 --sk 300 --varlen 1
   fi
-  if want coverage; then  # DSL points beyond the catalogue (scripts/device/coverage.json), on their own page size and dtype
+  if want coverage; then  # DSL points beyond the catalogue (scripts/device/coverage.json), on the page size and dtype of their plan.json
     for d in build/coverage/mla_*/; do
-      id=$(basename "$d"); [ -x "$d/harness" ] && [ ! -d "build/$id" ] || continue  # catalogue variants are checked above
-      page=$(sed -E 's/.*_p([0-9]+)_m.*/\1/' <<<"$id"); dt=$(sed -E 's/^mla_sm90_([a-z0-9]+)_.*/\1/' <<<"$id")
-      cli check "$id" --harness "$d/harness" --page-size "$page" --dtype "$dt" --cases edge \
+      id=$(basename "$d")
+      cli check "$id" --harness "$d/harness" --cases edge \
         --filter seqlen0-in-batch-sq2,page-boundaries,b3-varlen,hq20-sq2,sq16-seqlen-lt,ragged-zeros,noncausal,b2-sk65537,qscale-8 > "$out/cov.txt" 2>&1
       echo "coverage $id exit=$? $(tail -1 "$out/cov.txt")"
     done

@@ -10,8 +10,8 @@ for d in build/mla_*/; do
 done
 # The DSL points beyond the catalogue (scripts/device/coverage.sh), checked by final.sh PARTS=coverage.
 for d in build/coverage/mla_*/; do
-  id=$(basename "$d"); [ -x "$d/harness" ] && [ ! -d "build/$id" ] || continue  # catalogue variants are packed above
-  mkdir -p ".devpack/build/coverage/$id"; xz -T0 -c "$d/harness" > ".devpack/build/coverage/$id/harness.xz"
+  id=$(basename "$d"); mkdir -p ".devpack/build/coverage/$id"
+  cp "$d/plan.json" ".devpack/build/coverage/$id/"; xz -T0 -c "$d/harness" > ".devpack/build/coverage/$id/harness.xz"
 done
 grep -qx '/.devpack/' .git/info/exclude 2>/dev/null || echo '/.devpack/' >> .git/info/exclude
 du -sh .devpack

@@ -1,6 +1,6 @@
 // Where things are: the repository root, a variant's harness binary, the variants of the manifest.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { findRepoRoot } from '../../dsl/render/repoRoot.ts';
@@ -60,20 +60,27 @@ export async function variantDtype(root: string, id: string): Promise<'bf16' | '
   return q === 'bf16' || q === 'fp16' ? q : undefined;
 }
 
-/** The KV page size a variant was generated for (plan.json; for the dispatcher, its first route's). */
-export function variantPageSize(root: string, id: string): number | undefined {
-  const plan = variantPlan(root, id);
-  const page = plan?.config?.problem?.pageSize;
+/**
+ * The KV page size a variant was generated for (plan.json; for the dispatcher, its first route's; with a harness
+ * given, the plan.json beside it first).
+ */
+export function variantPageSize(root: string, id: string, harness?: string): number | undefined {
+  const page = variantPlan(root, id, harness)?.config?.problem?.pageSize;
   return typeof page === 'number' ? page : undefined;
 }
 
-/** The dtype and KV page size the cases of a variant run in: the given ones, else the variant's own. */
+/**
+ * The dtype and KV page size the cases of a variant run in: the given ones, else the variant's own. A harness
+ * built outside generated/ (a tune candidate, a coverage point) is read by the plan.json beside it.
+ */
 export async function variantSettings(
   root: string,
   id: string,
-  given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined },
+  given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined; harness?: string | undefined },
 ): Promise<{ dtype: 'bf16' | 'fp16' | undefined; pageSize: number | undefined }> {
-  return { dtype: given.dtype ?? (await variantDtype(root, id)), pageSize: given.pageSize ?? variantPageSize(root, id) };
+  const q = variantPlan(root, id, given.harness)?.config?.problem?.qDtype;
+  const own = q === 'bf16' || q === 'fp16' ? q : await variantDtype(root, id);
+  return { dtype: given.dtype ?? own, pageSize: given.pageSize ?? variantPageSize(root, id, given.harness) };
 }
 
 /**
@@ -86,11 +93,13 @@ export function variantSchedule(root: string, id: string): SplitKvSchedule | und
 
 interface PlanFile {
   schedule?: SplitKvSchedule;
-  config?: { problem?: { pageSize?: number } };
+  config?: { problem?: { pageSize?: number; qDtype?: string } };
 }
 
-/** generated/<id>/plan.json, or for the dispatcher (routes.json, no plan) its first route's. */
-function variantPlan(root: string, id: string): PlanFile | undefined {
+/** The plan.json beside `harness` when there is one, else generated/<id>/plan.json, or for the dispatcher (routes.json, no plan) its first route's. */
+function variantPlan(root: string, id: string, harness?: string): PlanFile | undefined {
+  const beside = harness ? join(dirname(harness), 'plan.json') : undefined;
+  if (beside && existsSync(beside)) return JSON.parse(readFileSync(beside, 'utf8')) as PlanFile;
   const planOf = (v: string) => join(root, 'generated', v, 'plan.json');
   let plan = planOf(id);
   const routes = join(root, 'generated', id, 'routes.json');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestRows, variantDtype, variantPageSize, variantSchedule } from '../../scripts/harness/paths.ts';
+import { manifestRows, variantDtype, variantPageSize, variantSchedule, variantSettings } from '../../scripts/harness/paths.ts';
 import { forVariant, selectCases } from '../../scripts/harness/cases.ts';
 
 describe('variantSchedule', () => {
@@ -35,6 +35,16 @@ describe('variantPageSize and forVariant', () => {
     expect(variantPageSize(root, 'v16')).toBe(16);
     expect(variantPageSize(root, 'missing')).toBeUndefined();
     expect(variantPageSize(process.cwd(), 'mla_sm90_dispatch')).toBe(64);
+  });
+
+  it('reads a harness built outside generated/ by the plan.json beside it (a coverage point, a tune candidate)', async () => {
+    mkdirSync(join(root, 'build', 'coverage', 'v3'), { recursive: true });
+    writeFileSync(join(root, 'build', 'coverage', 'v3', 'plan.json'), JSON.stringify({ config: { problem: { pageSize: 3, qDtype: 'fp16' } } }));
+    const harness = join(root, 'build', 'coverage', 'v3', 'harness');
+    expect(await variantSettings(root, 'v3', { harness })).toEqual({ dtype: 'fp16', pageSize: 3 });
+    expect(await variantSettings(root, 'v3', { harness, pageSize: 1, dtype: 'bf16' })).toEqual({ dtype: 'bf16', pageSize: 1 });
+    // Without a plan beside the harness, the generated one.
+    expect(await variantSettings(root, 'v16', { harness: join(root, 'elsewhere', 'harness') })).toMatchObject({ pageSize: 16 });
   });
 
   it('runs the cases (written for 64-token pages) on the variant page size and dtype', () => {
