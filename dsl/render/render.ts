@@ -92,8 +92,8 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     banner: banner(plan, hash),
     planHash: hash,
     wgmmaFn: Object.fromEntries(plan.wgmma.map((w) => [w.name, w.fn])),
-    tmaDtype: TMA_DTYPE[plan.types.kv],
-    kvSwizzleEnum: kv?.swizzleEnum ?? 'CU_TENSOR_MAP_SWIZZLE_NONE',
+    // The tensor map's encoding: TMA variants only (a cp.async variant renders no encode_kv_map).
+    ...(kv ? { tmaDtype: TMA_DTYPE[plan.types.kv], kvSwizzleEnum: kv.swizzleEnum } : {}),
     kvCpAsync,
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
