@@ -4,7 +4,8 @@
 # .devpack/): machine starts differ by up to ~13 %, so versions are compared only inside one run,
 # alternating A B A B per case. Prints one line per case: us_single of each harness, each round.
 # Usage on the GPU machine: scripts/device/ab.sh HARNESS... -- "s_q h_q sk varlen" ...
-# (B: batch, SEED, ROUNDS; CHECK_ARGS: extra check flags, e.g. "--dtype fp16 --page-size 16" for such a variant)
+# (B: batch, SEED, ROUNDS; CHECK_ARGS: extra check flags, e.g. "--dtype fp16 --page-size 16" for such a variant;
+#  BENCH_ARGS: extra bench flags, e.g. "--page-size 1")
 set -u
 harnesses=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do harnesses+=("$1"); shift; done
@@ -21,7 +22,7 @@ if [ "${CHECK:-1}" != 0 ]; then
   done
 fi
 bench() {
-  timeout 120 "$1" --mode bench --b "${B:-128}" --s-q "$2" --h-q "$3" --sk "$4" --varlen "$5" --seed "${SEED:-11}" 2>/dev/null |
+  timeout 120 "$1" --mode bench --b "${B:-128}" --s-q "$2" --h-q "$3" --sk "$4" --varlen "$5" --seed "${SEED:-11}" ${BENCH_ARGS:-} 2>/dev/null |
     grep -o '"us_single":[0-9.]*' | cut -d: -f2
 }
 printf 'case'; for r in $(seq "${ROUNDS:-2}"); do for h in "${harnesses[@]}"; do printf '\t%s' "$(basename "$(dirname "$h")")"; done; done; printf '\n'
