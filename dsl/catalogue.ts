@@ -22,10 +22,11 @@ export const CATALOGUE: readonly MlaDecodeConfig[] = [
   // (docs/perf/2026-11-22-page-sizes.md). Other page sizes are a catalogue line away.
   variant({}, { pageSize: 16 }),
   variant({}, { ...FP16, pageSize: 16 }),
-  // One-token pages (SGLang's default; FlashMLA takes 64 only): TMA boxes cannot serve them, the cp.async loader
-  // can (split-n at every row count; ~2100-2170 GB/s memory-bound, docs/perf/kernel-versions.md, session 8).
-  variant({ kvLoader: 'cp.async' }, { pageSize: 1 }),
-  variant({ kvLoader: 'cp.async' }, { ...FP16, pageSize: 1 }),
+  // Every other page size, given at launch (pageSize 0), one token per page included (SGLang's default; FlashMLA
+  // takes 64 only): TMA boxes cannot serve them, the cp.async loader can (split-n at every row count; ~2100-2170
+  // GB/s memory-bound at one-token pages, ~2510 at 48, docs/perf/kernel-versions.md, session 8).
+  variant({ kvLoader: 'cp.async' }, { pageSize: 0 }),
+  variant({ kvLoader: 'cp.async' }, { ...FP16, pageSize: 0 }),
 ];
 
 /**

@@ -1,5 +1,6 @@
 // Which variant serves which shape: the dispatcher library routes each mlagen_decode call by q dtype, KV
-// page size and query rows (s_q*h_q/h_kv) to one catalogue variant. Rules are checked here: every dtype and
+// page size and query rows (s_q*h_q/h_kv) to one catalogue variant; a variant for any page size (pageSize 0)
+// serves the page sizes no other variant of the dtype has. Rules are checked here: every dtype and
 // page size of the catalogue must be covered for every row count exactly once, and all routed variants must
 // share one split-KV schedule and head dims (the metadata is planned once for all of them; it does not
 // depend on the page size).
@@ -37,11 +38,13 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   const mainPage = DEFAULT_MLA_DECODE.problem.pageSize;
   for (const dtype of dtypes) {
     const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype);
-    // The default page size first: tools that look at one route (check, bench) take the first.
-    const pages = [...new Set(ofDtype.map((v) => v.problem.pageSize))].sort((a, b) => (a === mainPage ? -1 : b === mainPage ? 1 : a - b));
+    // The default page size first: tools that look at one route (check, bench) take the first. A variant for any
+    // page size (pageSize 0) last: the library takes the first route that matches, so it serves the other sizes.
+    const rank = (page: number) => (page === mainPage ? -1 : page === 0 ? Number.MAX_SAFE_INTEGER : page);
+    const pages = [...new Set(ofDtype.map((v) => v.problem.pageSize))].sort((a, b) => rank(a) - rank(b));
     for (const page of pages) {
       const group = ofDtype.filter((v) => v.problem.pageSize === page);
-      const where = pages.length > 1 ? `${dtype} > page ${page}` : dtype;
+      const where = pages.length > 1 ? `${dtype} > page ${page === 0 ? 'any' : page}` : dtype;
       const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
       let next = 1;
       for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {

@@ -29,7 +29,7 @@ export interface MlaProblem {
   hKv: number;
   /** New query tokens per request (MTP depth), checked at launch. */
   sQ: Range;
-  /** Tokens per KV-cache page. */
+  /** Tokens per KV-cache page; 0: any, given at launch (kvLoader 'cp.async' only). */
   pageSize: number;
   qDtype: DType;
   kvDtype: DType;
@@ -62,7 +62,7 @@ export function validateProblem(p: MlaProblem, c: Checker): void {
     if (c.require(isPosInt(r.min) && isPosInt(r.max), name, `range ${r.min}..${r.max} must hold positive integers`))
       c.require(r.min <= r.max, name, `range ${r.min}..${r.max} is empty`);
   }
-  c.require(isPosInt(p.pageSize), 'pageSize', `${p.pageSize} must be a positive integer`);
+  c.require(Number.isInteger(p.pageSize) && p.pageSize >= 0, 'pageSize', `${p.pageSize} must be a positive integer, or 0: any page size, given at launch`);
   c.require(p.qDtype === 'bf16' || p.qDtype === 'fp16', 'qDtype', `${p.qDtype} is not supported: bf16 or fp16`);
   c.require(p.outDtype === p.qDtype, 'outDtype', `${p.outDtype} must equal qDtype ${p.qDtype}`);
   c.require(

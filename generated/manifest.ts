@@ -127,12 +127,12 @@ export const variants: readonly VariantEntry[] = [
     }
   },
   {
-    id: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca',
-    kernel: 'mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'ab57a69a6078',
+    id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca',
+    kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca_kernel',
+    planHash: 'b6a1a66ecf25',
     qDtype: 'bf16',
     kvDtype: 'bf16',
-    pageSize: 1,
+    pageSize: 0,
     blockM: 64,
     blockN: 64,
     kvStages: 2,
@@ -145,12 +145,12 @@ export const variants: readonly VariantEntry[] = [
     }
   },
   {
-    id: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca',
-    kernel: 'mla_sm90_fp16_kvfp16_p1_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '1f4daae00d43',
+    id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca',
+    kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca_kernel',
+    planHash: 'e1e5e1f7e33c',
     qDtype: 'fp16',
     kvDtype: 'fp16',
-    pageSize: 1,
+    pageSize: 0,
     blockM: 64,
     blockN: 64,
     kvStages: 2,

@@ -18,13 +18,13 @@ describe('dispatch rules', () => {
   it('route every dtype, page size and row count of the catalogue to exactly one variant', () => {
     const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
     const pages = [...new Set(CATALOGUE.map((v) => v.problem.pageSize))];
-    expect(pages.sort((a, b) => a - b)).toEqual([1, 16, 64]);
+    expect(pages.sort((a, b) => a - b)).toEqual([0, 16, 64]);
     for (const dtype of ['bf16', 'fp16'] as const)
       for (const page of pages)
         for (let rows = 1; rows <= 16384; ++rows) {
           const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max);
           expect(hits.length, `${dtype} page ${page} rows ${rows}`).toBe(1);
-          expect(hits[0]!.variantId, `${dtype} page ${page}`).toContain(`_p${page}_`);
+          expect(hits[0]!.variantId, `${dtype} page ${page}`).toContain(`_p${page === 0 ? 'any' : page}_`);
         }
     const at = (page: number, rows: number) => rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max)!;
     expect(at(64, 1).variantId).toMatch(/_c2sn$/);
@@ -33,21 +33,28 @@ describe('dispatch rules', () => {
     // 16-token pages have split-n only: it serves every row count, and the rule says why.
     expect(at(16, 256).variantId).toMatch(/_p16_.*_c2sn$/);
     expect(at(16, 256).why).toContain('no seesaw variant with 16-token pages: split-n');
-    // One-token pages: the cp.async loader's split-n serves every row count.
-    expect(at(1, 1).variantId).toBe('mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca');
-    expect(at(1, 4096).variantId).toBe('mla_sm90_bf16_kvbf16_p1_m64n64_st2_c2sn_ldca');
-    // The default page size comes first (check and bench use the first route).
+    // Any other page size (0: given at launch): the cp.async loader's split-n serves every row count.
+    expect(at(0, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    expect(at(0, 4096).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    // The default page size comes first (check and bench use the first route); within a dtype the routes for any
+    // page size come after every fixed one, since the library takes the first route that matches.
     expect(rules[0]!.pageSize).toBe(64);
+    for (const dtype of ['bf16', 'fp16'] as const) {
+      const ofDtype = rules.map((r, i) => ({ r, i })).filter((x) => x.r.dtype === dtype);
+      const firstAny = Math.min(...ofDtype.filter((x) => x.r.pageSize === 0).map((x) => x.i));
+      const lastFixed = Math.max(...ofDtype.filter((x) => x.r.pageSize !== 0).map((x) => x.i));
+      expect(lastFixed, dtype).toBeLessThan(firstAny);
+    }
   });
 
   it('reject gaps and schedules the catalogue lacks, naming the dtype and page size', () => {
     expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
       'dispatch > bf16 > page 64 > rows: rows 65..16384 are served by no rule',
-      'dispatch > bf16 > page 1 > rows: rows 65..16384 are served by no rule',
       'dispatch > bf16 > page 16 > rows: rows 65..16384 are served by no rule',
+      'dispatch > bf16 > page any > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page 64 > rows: rows 65..16384 are served by no rule',
-      'dispatch > fp16 > page 1 > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page 16 > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > page any > rows: rows 65..16384 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [
       { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },

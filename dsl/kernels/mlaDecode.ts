@@ -130,7 +130,7 @@ export function variantId(c: MlaDecodeConfig): string {
     'mla_sm90',
     p.qDtype,
     `kv${p.kvDtype}`,
-    `p${p.pageSize}`,
+    `p${p.pageSize === 0 ? 'any' : p.pageSize}`,
     `m${c.tile.blockM}n${c.tile.blockN}`,
     `st${c.kvStages}`,
     `c${c.consumers}${SCHEDULE_CODE[c.mathSchedule] ?? c.mathSchedule}`,
@@ -188,9 +188,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);
   c.require(cfg.schedule.blockM === blockM, 'schedule > blockM', `${cfg.schedule.blockM} must equal tile.blockM ${blockM}`);
   const page = p.pageSize;
-  // cp.async looks every row's page up on its own: any page size. TMA boxes never cross a page and land
-  // on whole 8-row swizzle atoms.
-  if (!cpAsync)
+  // cp.async looks every row's page up on its own: any page size, fixed here or (0) given at launch. TMA boxes
+  // never cross a page and land on whole 8-row swizzle atoms, and the tensor map is encoded for one page size.
+  if (page === 0)
+    c.require(cpAsync, 'problem > pageSize', "0 (any page size, given at launch) needs kvLoader 'cp.async': TMA boxes are planned for one page size");
+  else if (!cpAsync)
     c.require(
       page % blockN === 0 || (blockN % page === 0 && page % 8 === 0),
       'problem > pageSize',
@@ -223,7 +225,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
   c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
 
-  const boxRows = Math.min(page, blockN);
+  const boxRows = page > 0 ? Math.min(page, blockN) : blockN;  // TMA only: pageSize 0 is cp.async's
   const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
   if (!cpAsync) validateTmaBox(kvBox, c.at('tma', 'kv'));
 
@@ -323,7 +325,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('D_QK', p.dQk, 'K width: latent + RoPE'),
         constant('D_V', p.dV, 'V width: the first D_V columns of each cached row'),
         constant('D_ROPE', p.dQk - p.dV, 'D_QK - D_V', 'D_QK - D_V'),
-        constant('PAGE_SIZE', page, 'tokens per KV-cache page'),
+        constant('PAGE_SIZE', page, page === 0 ? 'tokens per KV-cache page: 0, any, given at launch (mlagen_decode_params.page_size)' : 'tokens per KV-cache page'),
         constant('H_Q_MIN', p.hQ.min, 'smallest h_q accepted at launch'),
         constant('H_Q_MAX', p.hQ.max, 'largest h_q accepted at launch'),
         constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),

@@ -38,7 +38,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     variants: routed.map((p) => ({ id: p.variantId, sym: entryPointSymbols(p.variantId) })),
     rules: rules.map((r) => ({ ...r, dtypeAbi: DTYPE_CUDA[r.dtype].abi, decodeSymbol: entryPointSymbols(r.variantId).decode })),
     planner: entryPointSymbols(routed[0]!.variantId),
-    routesText: rules.map((r) => `${r.dtype} page ${r.pageSize} rows ${r.rows.min}..${r.rows.max}`).join(', '),
+    routesText: rules.map((r) => `${r.dtype} page ${r.pageSize === 0 ? 'any' : r.pageSize} rows ${r.rows.min}..${r.rows.max}`).join(', '),
   };
   const libObjects = [
     ...routed.map((p) => ({ name: p.variantId, source: `variants/${p.variantId}.cu`, ptxasReport: true })),

@@ -966,7 +966,9 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.dtype("q_dtype", p.q_dtype, MLAGEN_BF16);
   v.dtype("kv_dtype", p.kv_dtype, MLAGEN_BF16);
   v.dtype("out_dtype", p.out_dtype, MLAGEN_BF16);
-  v.equal("page_size", p.page_size, PAGE_SIZE);
+  if (PAGE_SIZE > 0) v.equal("page_size", p.page_size, PAGE_SIZE);
+  else v.range("page_size", p.page_size, 1, 1 << 20);  // DSL pageSize 0: any, given here
+  const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);
   v.not_null("block_table", p.block_table);
@@ -986,7 +988,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.stride_multiple("kv_stride", 0, p.kv_stride[0], 16 / ELEM_BYTES);
   v.stride_multiple("kv_stride", 1, p.kv_stride[1], 16 / ELEM_BYTES);
   v.at_least64("kv_stride[1]", p.kv_stride[1], D_QK);
-  v.at_least64("kv_stride[0]", p.kv_stride[0], int64_t(PAGE_SIZE) * p.kv_stride[1]);
+  v.at_least64("kv_stride[0]", p.kv_stride[0], page_size * p.kv_stride[1]);
   v.range("num_pages", p.num_pages, 1, INT32_MAX);
   v.range("max_pages_per_seq", p.max_pages_per_seq, 1, INT32_MAX);
   v.at_least64("block_table_stride", p.block_table_stride, p.max_pages_per_seq);
@@ -1004,7 +1006,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   if (p.workspace_bytes < need || (need > 0 && !p.workspace))
     v.fail("workspace_bytes", std::to_string(p.workspace_bytes) + " < " + std::to_string(need) + " needed (mlagen_workspace_bytes)");
   if (p.seqlens_host) {
-    const int64_t capacity = int64_t(p.max_pages_per_seq) * PAGE_SIZE;
+    const int64_t capacity = int64_t(p.max_pages_per_seq) * page_size;
     for (int32_t b = 0; b < p.batch; ++b)
       if (p.seqlens_host[b] < 0 || p.seqlens_host[b] > capacity) {
         v.fail("seqlens[" + std::to_string(b) + "]", std::to_string(p.seqlens_host[b]) + " outside 0.." + std::to_string(capacity) +

@@ -91,6 +91,19 @@ describe('mlaDecode lowering', () => {
     expect(constantOf({ kvLoader: 'cp.async', tile: { blockN: 32 }, kvStages: 4 }, 'KV_CHUNKS_PER_THREAD')!.value).toBe('18');
   });
 
+  it('takes the page size at launch (pageSize 0) with the cp.async loader only', () => {
+    expect(rejection({ kvLoader: 'cp.async', problem: { pageSize: 0 } })).toEqual([]);
+    expect(rejection({ problem: { pageSize: 0 } })).toEqual([
+      "mlaDecode > problem > pageSize: 0 (any page size, given at launch) needs kvLoader 'cp.async': TMA boxes are planned for one page size",
+    ]);
+    expect(rejection({ kvLoader: 'cp.async', problem: { pageSize: -1 } })).toEqual([
+      'mlaDecode > problem > pageSize: -1 must be a positive integer, or 0: any page size, given at launch',
+    ]);
+    const any = lowerMlaDecode(resolveConfig({ kvLoader: 'cp.async', problem: { pageSize: 0 } }));
+    expect(any.variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    expect(constantOf({ kvLoader: 'cp.async', problem: { pageSize: 0 } }, 'PAGE_SIZE')!.value).toBe('0');
+  });
+
   it('rejects a P row wider than one swizzle span, naming the field', () => {
     expect(rejection({ tile: { blockN: 128 }, schedule: { blockN: 128 }, kvStages: 1, problem: { pageSize: 128 } })).toContain(
       'mlaDecode > tile > blockN: 128 keys of bf16 make a 256 B row of P: the templates keep a P row within one 128 B swizzle span',

@@ -84,6 +84,15 @@ describe('rendered decode.cu with kvLoader cp.async', () => {
     expect(text).not.toContain('mlagen::tma_load_3d(');
   });
 
+  it('reads the page size of the call where the DSL leaves it open (pageSize 0)', () => {
+    const any = renderVariant(lowerMlaDecode({ ...ca.config, problem: { ...ca.config.problem, pageSize: 0 } })).find((f) => f.path === 'decode.cu')!.text;
+    expect(any).toContain('constexpr int PAGE_SIZE = 0;');
+    expect(any).toContain('const int page_size = PAGE_SIZE > 0 ? PAGE_SIZE : a.page_size;');
+    expect(any).toContain('table[tok / page_size]');
+    expect(any).toContain('a.page_size = p.page_size;');
+    expect(any).toContain('else v.range("page_size", p.page_size, 1, 1 << 20);');
+  });
+
   it('leaves the TMA variants without any of it', () => {
     expect(decode).not.toContain('produce_kv_cp_async');
     expect(decode).not.toContain('kv_stride_page');
@@ -110,7 +119,11 @@ describe('rendered dispatcher', () => {
   it('routes by q dtype, page size and rows, and names all three when nothing serves a call', () => {
     expect(dispatch).toMatch(/\{ MLAGEN_BF16, 16, 1, 16384, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
     expect(dispatch).toMatch(/\{ MLAGEN_BF16, 64, 65, 16384, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
-    expect(dispatch).toContain('r.page_size == p->page_size');
+    expect(dispatch).toContain('(r.page_size == p->page_size || r.page_size == 0)');
+    // Every other page size goes to the variant that takes it at launch: its routes come after the fixed ones.
+    const any = dispatch.indexOf('{ MLAGEN_BF16, 0, 1, 16384, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca"');
+    expect(any).toBeGreaterThan(dispatch.indexOf('{ MLAGEN_BF16, 16, 1, 16384,'));
+    expect(dispatch).toContain('bf16 page any rows 1..16384');
     expect(dispatch).toContain('" with page_size = "');
   });
 });
