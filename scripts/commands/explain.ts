@@ -26,7 +26,7 @@ export function explainText(plan: KernelPlan): string {
   const r = plan.resources;
   const out: string[] = [];
   out.push(`${plan.variantId}  (plan ${planHash(plan)})`);
-  out.push(`problem: d=${cfg.problem.dQk} dv=${cfg.problem.dV} h_q ${cfg.problem.hQ.min}..${cfg.problem.hQ.max} s_q ${cfg.problem.sQ.min}..${cfg.problem.sQ.max} page ${cfg.problem.pageSize} q/kv/out ${cfg.problem.qDtype}/${cfg.problem.kvDtype}/${cfg.problem.outDtype} (causal mask and softmax scale per call)`);
+  out.push(`problem: d=${cfg.problem.dQk} dv=${cfg.problem.dV} h_q ${cfg.problem.hQ.min}..${cfg.problem.hQ.max} s_q ${cfg.problem.sQ.min}..${cfg.problem.sQ.max} page ${cfg.problem.pageSize === 0 ? 'any (given at launch)' : cfg.problem.pageSize} q/kv/out ${cfg.problem.qDtype}/${cfg.problem.kvDtype}/${cfg.problem.outDtype} (causal mask and softmax scale per call)`);
   out.push('', `shared memory: ${r.smemBytes} B of ${r.smemLimit} B (${((100 * r.smemBytes) / r.smemLimit).toFixed(1)}%)`);
   out.push(table([['buffer', 'offset', 'bytes', 'align', 'holds'], ...plan.smem.buffers.map((b) => [b.name, b.offset, b.bytes, b.alignment, b.holds])]));
   out.push('', 'mbarriers:');
@@ -55,7 +55,7 @@ export function registerExplain(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const entries = CATALOGUE.map((c) => manifestEntry(lowerMlaDecode(c)));
       if (opts.json) return console.log(JSON.stringify(entries, null, 2));
-      console.log(table([['variant', 'q/kv', 'page', 'tile', 'stages', 'threads', 'smem B', 'plan'], ...entries.map((e) => [e.id, `${e.qDtype}/${e.kvDtype}`, e.pageSize, `${e.blockM}x${e.blockN}`, e.kvStages, e.threads, e.smemBytes, e.planHash])]));
+      console.log(table([['variant', 'q/kv', 'page', 'tile', 'stages', 'threads', 'smem B', 'plan'], ...entries.map((e) => [e.id, `${e.qDtype}/${e.kvDtype}`, e.pageSize === 0 ? 'any' : e.pageSize, `${e.blockM}x${e.blockN}`, e.kvStages, e.threads, e.smemBytes, e.planHash])]));
     });
   program
     .command('explain <variant>')

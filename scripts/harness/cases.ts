@@ -183,7 +183,8 @@ export function selectCases(set: CaseSet, filter?: string): HarnessCase[] {
 
 /**
  * A case as a variant runs it: in the variant's dtype and on its KV page size (the cases are written
- * for bf16 and 64-token pages). A field left undefined keeps the case's own.
+ * for bf16 and 64-token pages). A field left undefined keeps the case's own, and so does page size 0 (a
+ * variant that takes any page size at launch runs each case on the case's own).
  */
 export function onVariant(c: HarnessCase, v: { dtype?: Dtype | undefined; pageSize?: number | undefined }): HarnessCase {
   return { ...c, ...(v.dtype ? { dtype: v.dtype } : {}), ...(v.pageSize ? { pageSize: v.pageSize } : {}) };

@@ -34,6 +34,9 @@ describe('mlagen CLI', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss');
     expect(r.stdout).toMatch(/shared memory: \d+ B of 232448 B/);
+    const any = await mlagen('explain', config({ kvLoader: 'cp.async', problem: { pageSize: 0 } }));
+    expect(any.exitCode).toBe(0);
+    expect(any.stdout).toContain(' page any (given at launch) ');
   });
 
   it('list --json names every catalogue variant; generate --check is clean', async () => {

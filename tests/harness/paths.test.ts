@@ -54,6 +54,9 @@ describe('variantPageSize and forVariant', () => {
     expect(run.map((c) => [c.pageSize, c.dtype])).toEqual(cases.map(() => [16, 'fp16']));
     expect(run.map((c) => c.seqlens)).toEqual(cases.map((c) => c.seqlens));
     expect(forVariant(cases, undefined, undefined)).toEqual(cases);
+    // A variant that takes any page size at launch (0) runs each case on the case's own.
+    expect(forVariant(cases, undefined, 0)).toEqual(cases);
+    expect(variantPageSize(process.cwd(), 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca')).toBe(0);
   });
 });
 
