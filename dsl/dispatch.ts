@@ -6,7 +6,7 @@
 // depend on the page size).
 import { Checker } from './errors.ts';
 import type { MlaDecodeConfig } from './kernels/mlaDecode.ts';
-import { DEFAULT_MLA_DECODE, variantId } from './kernels/mlaDecode.ts';
+import { DEFAULT_MLA_DECODE, pageMultipleOf, variantId } from './kernels/mlaDecode.ts';
 import type { DType, Range } from './problem.ts';
 
 export const DISPATCH_ID = 'mla_sm90_dispatch';
@@ -21,7 +21,9 @@ export interface DispatchPolicy {
 export interface DispatchRule {
   variantId: string;
   dtype: DType;
+  /** The page size served; 0 with pageMultiple k: every page size that is a multiple of k. */
   pageSize: number;
+  pageMultiple: number;
   rows: Range;
   why: string;
 }
@@ -38,13 +40,21 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   const mainPage = DEFAULT_MLA_DECODE.problem.pageSize;
   for (const dtype of dtypes) {
     const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype);
-    // The default page size first: tools that look at one route (check, bench) take the first. A variant for any
-    // page size (pageSize 0) last: the library takes the first route that matches, so it serves the other sizes.
-    const rank = (page: number) => (page === mainPage ? -1 : page === 0 ? Number.MAX_SAFE_INTEGER : page);
-    const pages = [...new Set(ofDtype.map((v) => v.problem.pageSize))].sort((a, b) => rank(a) - rank(b));
-    for (const page of pages) {
-      const group = ofDtype.filter((v) => v.problem.pageSize === page);
-      const where = pages.length > 1 ? `${dtype} > page ${page === 0 ? 'any' : page}` : dtype;
+    // Groups by the pages served: one size, or (pageSize 0) every multiple of pageMultipleOf. The default page size
+    // first: tools that look at one route (check, bench) take the first. Variants that take the size at launch last,
+    // the largest multiple first: the library takes the first route that matches, so a page size goes to its own
+    // variant, else to TMA boxes where it is a multiple of the step, else to the cp.async loader.
+    const keyOf = (v: MlaDecodeConfig) => (v.problem.pageSize > 0 ? v.problem.pageSize : -pageMultipleOf(v));
+    const rank = (key: number): [number, number] => (key === mainPage ? [0, 0] : key > 0 ? [1, key] : key < -1 ? [2, key] : [3, 0]);
+    const byRank = (a: number, b: number) => {
+      const [ra, rb] = [rank(a), rank(b)];
+      return ra[0] - rb[0] || ra[1] - rb[1];
+    };
+    const keys = [...new Set(ofDtype.map(keyOf))].sort(byRank);
+    for (const key of keys) {
+      const group = ofDtype.filter((v) => keyOf(v) === key);
+      const page = Math.max(key, 0), pageMultiple = Math.max(-key, 0);
+      const where = keys.length > 1 ? `${dtype} > page ${pageText(page, pageMultiple)}` : dtype;
       const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
       let next = 1;
       for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
@@ -52,13 +62,14 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
         let why = p.why;
         if (!v && ofDtype.some((x) => x.mathSchedule === p.mathSchedule)) {
           v = group[0]!;
-          why = `no ${p.mathSchedule} variant with ${page}-token pages: ${v.mathSchedule}`;
+          why = `no ${p.mathSchedule} variant for pages of ${pageText(page, pageMultiple)} tokens: ${v.mathSchedule}`;
         }
         if (!c.require(!!v, `${dtype} > ${p.mathSchedule}`, `no catalogue variant has this schedule for ${dtype}`)) continue;
         c.require(p.rows.min === next, `${where} > rows`, `${p.mathSchedule} starts at ${p.rows.min}, but rows ${next}.. are not covered (or covered twice)`);
-        const rule = { variantId: variantId(v!), dtype, pageSize: page, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why };
+        const rule = { variantId: variantId(v!), dtype, pageSize: page, pageMultiple, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why };
         const last = rules[rules.length - 1];
-        const continues = last && last.variantId === rule.variantId && last.dtype === dtype && last.pageSize === page && last.rows.max + 1 === rule.rows.min;
+        const continues =
+          last && last.variantId === rule.variantId && last.dtype === dtype && last.pageSize === page && last.pageMultiple === pageMultiple && last.rows.max + 1 === rule.rows.min;
         if (continues) {
           last.rows = { min: last.rows.min, max: rule.rows.max };
           last.why = `${last.why}; from ${rule.rows.min} rows: ${why}`;
@@ -73,6 +84,11 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   c.require(new Set(routed.map(key)).size <= 1, 'variants', 'routed variants must share schedule and head dims (one metadata serves them all)');
   c.throwIfAny();
   return rules;
+}
+
+/** A route's pages in words: `64`, `any`, or `64n` (every multiple of 64). */
+export function pageText(pageSize: number, pageMultiple: number): string {
+  return pageSize > 0 ? `${pageSize}` : pageMultiple === 1 ? 'any' : `${pageMultiple}n`;
 }
 
 /** What the routing needs of a tuning table (written by `mlagen tune`, scripts/tune/table.ts). */

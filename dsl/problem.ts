@@ -29,7 +29,7 @@ export interface MlaProblem {
   hKv: number;
   /** New query tokens per request (MTP depth), checked at launch. */
   sQ: Range;
-  /** Tokens per KV-cache page; 0: any, given at launch (kvLoader 'cp.async' only). */
+  /** Tokens per KV-cache page; 0: given at launch (any with kvLoader 'cp.async', a multiple of the KV step with TMA). */
   pageSize: number;
   qDtype: DType;
   kvDtype: DType;

@@ -127,9 +127,81 @@ export const variants: readonly VariantEntry[] = [
     }
   },
   {
+    id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_kernel',
+    planHash: 'ccc42a251f81',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 64
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn',
+    kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_kernel',
+    planHash: '55605e7dc7a1',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231448,
+    registerBudget: 64512,
+    rows: {
+      min: 1,
+      max: 64
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss',
+    kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss_kernel',
+    planHash: 'bc707a27ffde',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231480,
+    registerBudget: 64512,
+    rows: {
+      min: 65,
+      max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss',
+    kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss_kernel',
+    planHash: 'ec7ef06a0fdb',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231480,
+    registerBudget: 64512,
+    rows: {
+      min: 65,
+      max: 16384
+    }
+  },
+  {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'b6a1a66ecf25',
+    planHash: 'bb3b4b67bb74',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -147,7 +219,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'e1e5e1f7e33c',
+    planHash: 'ba2a4d38ad85',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,

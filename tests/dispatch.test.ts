@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, DISPATCH_POLICY } from '../dsl/catalogue.ts';
 import { dispatchRules, policyFromTuning } from '../dsl/dispatch.ts';
+import { pageMultipleOf } from '../dsl/kernels/mlaDecode.ts';
 import { dslErrorMessages } from '../dsl/errors.ts';
 
 const messages = (f: () => unknown): string[] => {
@@ -17,43 +18,56 @@ const messages = (f: () => unknown): string[] => {
 describe('dispatch rules', () => {
   it('route every dtype, page size and row count of the catalogue to exactly one variant', () => {
     const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
-    const pages = [...new Set(CATALOGUE.map((v) => v.problem.pageSize))];
-    expect(pages.sort((a, b) => a - b)).toEqual([0, 16, 64]);
+    const groups = [...new Set(CATALOGUE.map((v) => `${v.problem.pageSize}/${pageMultipleOf(v)}`))];
+    expect(groups.sort()).toEqual(['0/1', '0/64', '16/0', '64/0']);
     for (const dtype of ['bf16', 'fp16'] as const)
-      for (const page of pages)
+      for (const group of groups) {
+        const [page, multiple] = group.split('/').map(Number) as [number, number];
         for (let rows = 1; rows <= 16384; ++rows) {
-          const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max);
-          expect(hits.length, `${dtype} page ${page} rows ${rows}`).toBe(1);
-          expect(hits[0]!.variantId, `${dtype} page ${page}`).toContain(`_p${page === 0 ? 'any' : page}_`);
+          const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max);
+          expect(hits.length, `${dtype} page ${group} rows ${rows}`).toBe(1);
+          expect(hits[0]!.variantId, `${dtype} page ${group}`).toContain(`_p${page === 0 ? 'any' : page}_`);
         }
-    const at = (page: number, rows: number) => rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && rows >= r.rows.min && rows <= r.rows.max)!;
+      }
+    const at = (page: number, rows: number, multiple = 0) =>
+      rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max)!;
     expect(at(64, 1).variantId).toMatch(/_c2sn$/);
     expect(at(64, 64).variantId).toMatch(/_c2sn$/);
     expect(at(64, 65).variantId).toMatch(/_c2ss$/);
     // 16-token pages have split-n only: it serves every row count, and the rule says why.
     expect(at(16, 256).variantId).toMatch(/_p16_.*_c2sn$/);
-    expect(at(16, 256).why).toContain('no seesaw variant with 16-token pages: split-n');
-    // Any other page size (0: given at launch): the cp.async loader's split-n serves every row count.
-    expect(at(0, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
-    expect(at(0, 4096).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
-    // The default page size comes first (check and bench use the first route); within a dtype the routes for any
-    // page size come after every fixed one, since the library takes the first route that matches.
+    expect(at(16, 256).why).toContain('no seesaw variant for pages of 16 tokens: split-n');
+    // Page sizes given at launch: multiples of 64 through TMA, both schedules; any other through the cp.async loader.
+    expect(at(0, 1, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
+    expect(at(0, 256, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
+    expect(at(0, 1, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    expect(at(0, 4096, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    // The default page size comes first (check and bench use the first route); within a dtype the fixed pages, then
+    // the multiples of 64, then any: the library takes the first route that matches.
     expect(rules[0]!.pageSize).toBe(64);
     for (const dtype of ['bf16', 'fp16'] as const) {
-      const ofDtype = rules.map((r, i) => ({ r, i })).filter((x) => x.r.dtype === dtype);
-      const firstAny = Math.min(...ofDtype.filter((x) => x.r.pageSize === 0).map((x) => x.i));
-      const lastFixed = Math.max(...ofDtype.filter((x) => x.r.pageSize !== 0).map((x) => x.i));
-      expect(lastFixed, dtype).toBeLessThan(firstAny);
+      const order = rules.filter((r) => r.dtype === dtype).map((r) => (r.pageMultiple === 0 ? 0 : r.pageMultiple === 1 ? 2 : 1));
+      expect(order, dtype).toEqual([...order].sort((a, b) => a - b));
     }
+    // What the library's first match picks (dispatch.cu's serves_page), page by page.
+    const route = (page: number, rows: number) =>
+      rules.find((r) => r.dtype === 'bf16' && (r.pageSize === page || (r.pageMultiple > 0 && page % r.pageMultiple === 0)) && rows >= r.rows.min && rows <= r.rows.max)!.variantId;
+    expect(route(64, 16)).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
+    expect(route(128, 256)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
+    expect(route(192, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
+    expect(route(32, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    expect(route(1, 256)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
   });
 
   it('reject gaps and schedules the catalogue lacks, naming the dtype and page size', () => {
     expect(messages(() => dispatchRules(CATALOGUE, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toEqual([
       'dispatch > bf16 > page 64 > rows: rows 65..16384 are served by no rule',
       'dispatch > bf16 > page 16 > rows: rows 65..16384 are served by no rule',
+      'dispatch > bf16 > page 64n > rows: rows 65..16384 are served by no rule',
       'dispatch > bf16 > page any > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page 64 > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page 16 > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > page 64n > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page any > rows: rows 65..16384 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [

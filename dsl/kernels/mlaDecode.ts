@@ -154,6 +154,15 @@ export function variantId(c: MlaDecodeConfig): string {
   return parts.join('_');
 }
 
+/**
+ * Which page sizes a variant takes at launch: its own (0 here), or with pageSize 0 every multiple of this, 1 for the
+ * cp.async loader (any), the KV step for TMA (a box is one step of one page).
+ */
+export function pageMultipleOf(c: { problem: { pageSize: number }; kvLoader: string; tile: { blockN: number } }): number {
+  if (c.problem.pageSize !== 0) return 0;
+  return c.kvLoader === 'cp.async' ? 1 : c.tile.blockN;
+}
+
 const ROOT = 'mlaDecode';
 const SECOND_QK: MlaDecodeConfig['seesawSecondQk'][] = ['early', 'queued', 'late'];
 
@@ -189,10 +198,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(cfg.schedule.blockM === blockM, 'schedule > blockM', `${cfg.schedule.blockM} must equal tile.blockM ${blockM}`);
   const page = p.pageSize;
   // cp.async looks every row's page up on its own: any page size, fixed here or (0) given at launch. TMA boxes
-  // never cross a page and land on whole 8-row swizzle atoms, and the tensor map is encoded for one page size.
-  if (page === 0)
-    c.require(cpAsync, 'problem > pageSize', "0 (any page size, given at launch) needs kvLoader 'cp.async': TMA boxes are planned for one page size");
-  else if (!cpAsync)
+  // never cross a page and land on whole 8-row swizzle atoms; with pageSize 0 they are one KV step of one page, so
+  // the page size given at launch must be a multiple of the step (checked there).
+  if (page !== 0 && !cpAsync)
     c.require(
       page % blockN === 0 || (blockN % page === 0 && page % 8 === 0),
       'problem > pageSize',
@@ -225,7 +233,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
   c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
 
-  const boxRows = page > 0 ? Math.min(page, blockN) : blockN;  // TMA only: pageSize 0 is cp.async's
+  const boxRows = page > 0 ? Math.min(page, blockN) : blockN;  // TMA, pageSize 0: pages are multiples of the step
   const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
   if (!cpAsync) validateTmaBox(kvBox, c.at('tma', 'kv'));
 
@@ -325,7 +333,13 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('D_QK', p.dQk, 'K width: latent + RoPE'),
         constant('D_V', p.dV, 'V width: the first D_V columns of each cached row'),
         constant('D_ROPE', p.dQk - p.dV, 'D_QK - D_V', 'D_QK - D_V'),
-        constant('PAGE_SIZE', page, page === 0 ? 'tokens per KV-cache page: 0, any, given at launch (mlagen_decode_params.page_size)' : 'tokens per KV-cache page'),
+        constant(
+          'PAGE_SIZE',
+          page,
+          page === 0
+            ? `tokens per KV-cache page: 0, given at launch (mlagen_decode_params.page_size)${cpAsync ? ', any' : `, a multiple of ${blockN}`}`
+            : 'tokens per KV-cache page',
+        ),
         constant('H_Q_MIN', p.hQ.min, 'smallest h_q accepted at launch'),
         constant('H_Q_MAX', p.hQ.max, 'largest h_q accepted at launch'),
         constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),
@@ -368,7 +382,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
             dsl: 'tma.kv',
             constants: [
               constant('KV_BOX_COLS', kvBox.box[0]!, 'one swizzle span of columns', 'COL_BLOCK_ELEMS'),
-              constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
+              page === 0
+                ? constant('KV_BOX_ROWS', boxRows, 'BLOCK_N: the page size given at launch is a multiple of the step', 'BLOCK_N')
+                : constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
               constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
               constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
               constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),

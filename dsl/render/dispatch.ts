@@ -1,6 +1,6 @@
 // Renders generated/mla_sm90_dispatch/: the dispatcher library over the catalogue's variants.
 import type { DispatchRule } from '../dispatch.ts';
-import { DISPATCH_ID } from '../dispatch.ts';
+import { DISPATCH_ID, pageText } from '../dispatch.ts';
 import type { KernelPlan } from '../plan/kernelPlan.ts';
 import { planHash, stableJson } from '../plan/kernelPlan.ts';
 import { DTYPE_CUDA } from '../problem.ts';
@@ -17,7 +17,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     `variant:   ${DISPATCH_ID} (routes to ${routed.length} variants)`,
     `plan hash: ${hash}`,
     `routing:   ${source}`,
-    ...rules.map((r) => `route:     ${r.dtype} page ${r.pageSize} rows ${r.rows.min}..${r.rows.max} -> ${r.variantId}`),
+    ...rules.map((r) => `route:     ${r.dtype} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max} -> ${r.variantId}`),
   ]);
   const dtypes = [...new Set(rules.map((r) => r.dtype))];
   const shim = (p: KernelPlan) => ({
@@ -38,7 +38,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     variants: routed.map((p) => ({ id: p.variantId, sym: entryPointSymbols(p.variantId) })),
     rules: rules.map((r) => ({ ...r, dtypeAbi: DTYPE_CUDA[r.dtype].abi, decodeSymbol: entryPointSymbols(r.variantId).decode })),
     planner: entryPointSymbols(routed[0]!.variantId),
-    routesText: rules.map((r) => `${r.dtype} page ${r.pageSize === 0 ? 'any' : r.pageSize} rows ${r.rows.min}..${r.rows.max}`).join(', '),
+    routesText: rules.map((r) => `${r.dtype} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max}`).join(', '),
   };
   const libObjects = [
     ...routed.map((p) => ({ name: p.variantId, source: `variants/${p.variantId}.cu`, ptxasReport: true })),

@@ -249,6 +249,9 @@ struct DecodeArgs {
   int32_t causal;
 };
 
+// The KV page size: the DSL's, or (pageSize 0) the call's.
+__device__ __forceinline__ int page_size_of(const DecodeArgs& a) { return PAGE_SIZE; }
+
 // Byte offset of 16-byte chunk `chunk` of row `row` in a tile stored as column blocks one span wide, COL_BLOCK_BYTES
 // apart, swizzled as a TMA box of that span lands: the layout the Q and K/V wgmma descriptors read.
 template <int COL_BLOCK_BYTES>
@@ -409,11 +412,11 @@ __device__ __forceinline__ void zero_rows(uint8_t* stage_tile, int first_row, in
 
 // TMA loads of column blocks [first, end) of one step: one box per (page row, column block).
 __device__ __forceinline__ void load_blocks(const CUtensorMap* kv_map, uint64_t* bar, uint8_t* dst, const int32_t (&pages)[KV_ROW_BOXES],
-                                            int tok0, int first, int end, uint64_t policy) {
+                                            int tok0, int first, int end, uint64_t policy, int page_size) {
 #pragma unroll
   for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
     if (pages[rb] < 0) continue;
-    const int in_page = (tok0 + rb * KV_BOX_ROWS) % PAGE_SIZE;
+    const int in_page = (tok0 + rb * KV_BOX_ROWS) % page_size;
     for (int cb = first; cb < end; ++cb)
       mlagen::tma_load_3d(kv_map, bar, dst + cb * KV_COL_BLOCK_BYTES + rb * KV_BOX_ROWS * SPAN_BYTES, cb * KV_BOX_COLS, in_page, pages[rb], policy);
   }
@@ -439,7 +442,7 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
 #pragma unroll
       for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
         const int tok = tok0 + rb * KV_BOX_ROWS;
-        const int logical = tok / PAGE_SIZE;
+        const int logical = tok / page_size_of(a);
         const bool in_range = tok < end && logical < a.max_pages_per_seq;
         pages[rb] = in_range ? table[logical] : -1;
         live += in_range ? 1 : 0;
@@ -454,7 +457,7 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
           mlagen::mbarrier_wait(&empty[part * KV_STAGES + stage], phase ^ 1);  // acquire
           if (lane == 0) {
             mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage], live * KV_PART_ROW_TX_BYTES[part]);
-            load_blocks(kv_map, &full[part * KV_STAGES + stage], dst, pages, tok0, KV_PART_FIRST_BLOCK[part], KV_PART_END_BLOCK[part], policy);
+            load_blocks(kv_map, &full[part * KV_STAGES + stage], dst, pages, tok0, KV_PART_FIRST_BLOCK[part], KV_PART_END_BLOCK[part], policy, page_size_of(a));
           }
         }
       } else {
@@ -463,7 +466,7 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
         for (int part = 0; part < KV_PARTS; ++part) mlagen::mbarrier_wait(&empty[part * KV_STAGES + stage], phase ^ 1);
         if (lane == 0) {
           mlagen::mbarrier_arrive_expect_tx(staging, live * KV_ROW_TX_BYTES);
-          load_blocks(kv_map, staging, dst, pages, tok0, 0, KV_COL_BLOCKS, policy);
+          load_blocks(kv_map, staging, dst, pages, tok0, 0, KV_COL_BLOCKS, policy, page_size_of(a));
         }
         mlagen::mbarrier_wait(staging, staging_phase);
         staging_phase ^= 1;
@@ -674,7 +677,7 @@ mlagen_status encode_kv_map(const mlagen_decode_params& p, CUtensorMap* map) {
   }();
   if (!encode) return mlagen::host::fail(MLAGEN_ERR_CUDA, "mlagen_decode: the driver has no cuTensorMapEncodeTiled (CUDA 12+ driver needed)");
   // [num_pages, page, d] with the token and page strides of the cache; a box is one swizzle span of one page part.
-  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(PAGE_SIZE), cuuint64_t(p.num_pages)};
+  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size), cuuint64_t(p.num_pages)};
   const cuuint64_t strides[2] = {cuuint64_t(p.kv_stride[1]) * ELEM_BYTES, cuuint64_t(p.kv_stride[0]) * ELEM_BYTES};
   const cuuint32_t box[3] = {KV_BOX_COLS, KV_BOX_ROWS, 1};
   const cuuint32_t elem_strides[3] = {1, 1, 1};
@@ -731,7 +734,11 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.dtype("kv_dtype", p.kv_dtype, MLAGEN_BF16);
   v.dtype("out_dtype", p.out_dtype, MLAGEN_BF16);
   if (PAGE_SIZE > 0) v.equal("page_size", p.page_size, PAGE_SIZE);
-  else v.range("page_size", p.page_size, 1, 1 << 20);  // DSL pageSize 0: any, given here
+  else v.range("page_size", p.page_size, 1, 1 << 20);  // DSL pageSize 0: given here
+  // TMA with the page size given at launch: a box is one KV step of one page.
+  if (PAGE_SIZE == 0 && p.page_size >= 1 && p.page_size % BLOCK_N != 0)
+    v.fail("page_size", std::to_string(p.page_size) + " is not a multiple of " + std::to_string(BLOCK_N) +
+                            " (this library's variant: its TMA boxes are one KV step of one page)", MLAGEN_ERR_UNSUPPORTED);
   const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);

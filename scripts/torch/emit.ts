@@ -81,6 +81,7 @@ function variantContext(v: TorchVariant, index: number) {
     qDtypeTorch: TORCH_DTYPES[v.qDtype]!.torch,
     kvDtypeTorch: TORCH_DTYPES[v.kvDtype]!.torch,
     pageSize: v.pageSize,
+    pageMultiple: v.pageMultiple,
     dQk: v.dQk,
     dV: v.dV,
     hKv: v.hKv,

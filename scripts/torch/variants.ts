@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { manifestRows, type ManifestRow } from '../harness/paths.ts';
 
 import { ENTRY_POINTS, renamedEntryPoint } from '../../dsl/render/entryPoints.ts';
+import { pageMultipleOf } from '../../dsl/kernels/mlaDecode.ts';
 
 export interface Range {
   min: number;
@@ -33,6 +34,8 @@ export interface TorchVariant {
   kvDtype: string;
   outDtype: string;
   pageSize: number;
+  /** With pageSize 0: the page sizes it takes at launch are the multiples of this (dsl pageMultipleOf). */
+  pageMultiple: number;
   dQk: number;
   dV: number;
   hKv: number;
@@ -69,7 +72,8 @@ interface PlanJson {
       sQ: Range;
     };
     schedule: { blockM: number; blockN: number; fixedOverheadBlocks: number };
-    tile?: { blockM: number };
+    tile?: { blockM: number; blockN: number };
+    kvLoader?: 'tma' | 'cp.async';
   };
 }
 
@@ -137,6 +141,11 @@ function loadVariant(root: string, row: ManifestRow): TorchVariant {
     kvDtype: p.kvDtype,
     outDtype: p.outDtype ?? p.qDtype,
     pageSize: p.pageSize,
+    pageMultiple: pageMultipleOf({
+      problem: { pageSize: p.pageSize },
+      kvLoader: plan.config.kvLoader ?? 'tma',
+      tile: { blockN: plan.config.tile?.blockN ?? plan.config.schedule.blockN },
+    }),
     dQk: p.dQk,
     dV: p.dV,
     hKv: p.hKv,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../dsl/config.ts';
 import { dslErrorMessages } from '../../dsl/errors.ts';
-import { DEFAULT_MLA_DECODE, lowerMlaDecode, variantId } from '../../dsl/kernels/mlaDecode.ts';
+import { DEFAULT_MLA_DECODE, lowerMlaDecode, pageMultipleOf, variantId } from '../../dsl/kernels/mlaDecode.ts';
 import { CATALOGUE } from '../../dsl/catalogue.ts';
 import { assertUniqueIds } from '../../dsl/render/generate.ts';
 import { parseSpaceJson, pruneSpace } from '../../dsl/tune/space.ts';
@@ -91,11 +91,18 @@ describe('mlaDecode lowering', () => {
     expect(constantOf({ kvLoader: 'cp.async', tile: { blockN: 32 }, kvStages: 4 }, 'KV_CHUNKS_PER_THREAD')!.value).toBe('18');
   });
 
-  it('takes the page size at launch (pageSize 0) with the cp.async loader only', () => {
+  it('takes the page size at launch (pageSize 0): any with cp.async, multiples of the KV step with TMA', () => {
     expect(rejection({ kvLoader: 'cp.async', problem: { pageSize: 0 } })).toEqual([]);
-    expect(rejection({ problem: { pageSize: 0 } })).toEqual([
-      "mlaDecode > problem > pageSize: 0 (any page size, given at launch) needs kvLoader 'cp.async': TMA boxes are planned for one page size",
-    ]);
+    expect(rejection({ problem: { pageSize: 0 } })).toEqual([]);
+    expect(rejection({ mathSchedule: 'seesaw', problem: { pageSize: 0 } })).toEqual([]);
+    expect(lowerMlaDecode(resolveConfig({ problem: { pageSize: 0 } })).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
+    // TMA: a box is one step of one page.
+    expect(constantOf({ problem: { pageSize: 0 } }, 'KV_BOX_ROWS')!.value).toBe('64');
+    expect(constantOf({ problem: { pageSize: 0 } }, 'KV_ROW_BOXES')!.value).toBe('1');
+    expect(pageMultipleOf(resolveConfig({ problem: { pageSize: 0 } }))).toBe(64);
+    expect(pageMultipleOf(resolveConfig({ problem: { pageSize: 0 }, tile: { blockN: 32 } }))).toBe(32);
+    expect(pageMultipleOf(resolveConfig({ kvLoader: 'cp.async', problem: { pageSize: 0 } }))).toBe(1);
+    expect(pageMultipleOf(resolveConfig({ problem: { pageSize: 128 } }))).toBe(0);
     expect(rejection({ kvLoader: 'cp.async', problem: { pageSize: -1 } })).toEqual([
       'mlaDecode > problem > pageSize: -1 must be a positive integer, or 0: any page size, given at launch',
     ]);

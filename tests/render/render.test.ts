@@ -87,10 +87,20 @@ describe('rendered decode.cu with kvLoader cp.async', () => {
   it('reads the page size of the call where the DSL leaves it open (pageSize 0)', () => {
     const any = renderVariant(lowerMlaDecode({ ...ca.config, problem: { ...ca.config.problem, pageSize: 0 } })).find((f) => f.path === 'decode.cu')!.text;
     expect(any).toContain('constexpr int PAGE_SIZE = 0;');
-    expect(any).toContain('const int page_size = PAGE_SIZE > 0 ? PAGE_SIZE : a.page_size;');
+    expect(any).toContain('return a.page_size; }');
+    expect(any).toContain('const int page_size = page_size_of(a);');
     expect(any).toContain('table[tok / page_size]');
     expect(any).toContain('a.page_size = p.page_size;');
     expect(any).toContain('else v.range("page_size", p.page_size, 1, 1 << 20);');
+    // TMA with the page size at launch: the tensor map and the box arithmetic take it; a page must hold whole steps.
+    const tma = renderVariant(lowerMlaDecode({ ...CATALOGUE[0]!, problem: { ...CATALOGUE[0]!.problem, pageSize: 0 } })).find((f) => f.path === 'decode.cu')!.text;
+    expect(tma).toContain('cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size)');
+    expect(tma).toContain('const int logical = tok / page_size_of(a);');
+    expect(tma).toContain('if (PAGE_SIZE == 0 && p.page_size >= 1 && p.page_size % BLOCK_N != 0)');
+    expect(tma).toContain('int32_t page_size;  // DSL pageSize 0');
+    // A fixed page size keeps its constant, and DecodeArgs no field for it.
+    expect(decode).toContain('__device__ __forceinline__ int page_size_of(const DecodeArgs& a) { return PAGE_SIZE; }');
+    expect(decode).not.toContain('int32_t page_size;  // DSL pageSize 0');
   });
 
   it('leaves the TMA variants without any of it', () => {
@@ -117,12 +127,18 @@ describe('rendered dispatcher', () => {
   const dispatch = renderCatalogue().files.get('mla_sm90_dispatch/dispatch.cu')!;
 
   it('routes by q dtype, page size and rows, and names all three when nothing serves a call', () => {
-    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 16, 1, 16384, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
-    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 64, 65, 16384, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
-    expect(dispatch).toContain('(r.page_size == p->page_size || r.page_size == 0)');
-    // Every other page size goes to the variant that takes it at launch: its routes come after the fixed ones.
-    const any = dispatch.indexOf('{ MLAGEN_BF16, 0, 1, 16384, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca"');
-    expect(any).toBeGreaterThan(dispatch.indexOf('{ MLAGEN_BF16, 16, 1, 16384,'));
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 16, 0, 1, 16384, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, 64, 0, 65, 16384, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
+    expect(dispatch).toContain('serves_page(r, p->page_size)');
+    expect(dispatch).toContain('r.page_size == page_size || (r.page_multiple > 0 && page_size > 0 && page_size % r.page_multiple == 0)');
+    // Other page sizes go to the variants that take them at launch: multiples of 64 (TMA), then any (cp.async).
+    const fixed16 = dispatch.indexOf('{ MLAGEN_BF16, 16, 0, 1, 16384,');
+    const tma = dispatch.indexOf('{ MLAGEN_BF16, 0, 64, 1, 64, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn"');
+    const any = dispatch.indexOf('{ MLAGEN_BF16, 0, 1, 1, 16384, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca"');
+    expect(fixed16).toBeGreaterThan(0);
+    expect(tma).toBeGreaterThan(fixed16);
+    expect(any).toBeGreaterThan(tma);
+    expect(dispatch).toContain('bf16 page 64n rows 65..16384');
     expect(dispatch).toContain('bf16 page any rows 1..16384');
     expect(dispatch).toContain('" with page_size = "');
   });
