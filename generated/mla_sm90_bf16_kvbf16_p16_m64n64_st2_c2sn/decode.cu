@@ -735,10 +735,6 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.dtype("out_dtype", p.out_dtype, MLAGEN_BF16);
   if (PAGE_SIZE > 0) v.equal("page_size", p.page_size, PAGE_SIZE);
   else v.range("page_size", p.page_size, 1, 1 << 20);  // DSL pageSize 0: given here
-  // TMA with the page size given at launch: a box is one KV step of one page.
-  if (PAGE_SIZE == 0 && p.page_size >= 1 && p.page_size % BLOCK_N != 0)
-    v.fail("page_size", std::to_string(p.page_size) + " is not a multiple of " + std::to_string(BLOCK_N) +
-                            " (this library's variant: its TMA boxes are one KV step of one page)", MLAGEN_ERR_UNSUPPORTED);
   const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);
