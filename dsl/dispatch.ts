@@ -41,20 +41,20 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   for (const dtype of dtypes) {
     const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype);
     // Groups by the pages served: one size, or (pageSize 0) every multiple of pageMultipleOf. The default page size
-    // first: tools that look at one route (check, bench) take the first. Variants that take the size at launch last,
-    // the largest multiple first: the library takes the first route that matches, so a page size goes to its own
-    // variant, else to TMA boxes where it is a multiple of the step, else to the cp.async loader.
-    const keyOf = (v: MlaDecodeConfig) => (v.problem.pageSize > 0 ? v.problem.pageSize : -pageMultipleOf(v));
-    const rank = (key: number): [number, number] => (key === mainPage ? [0, 0] : key > 0 ? [1, key] : key < -1 ? [2, key] : [3, 0]);
-    const byRank = (a: number, b: number) => {
-      const [ra, rb] = [rank(a), rank(b)];
-      return ra[0] - rb[0] || ra[1] - rb[1];
-    };
-    const keys = [...new Set(ofDtype.map(keyOf))].sort(byRank);
-    for (const key of keys) {
-      const group = ofDtype.filter((v) => keyOf(v) === key);
-      const page = Math.max(key, 0), pageMultiple = Math.max(-key, 0);
-      const where = keys.length > 1 ? `${dtype} > page ${pageText(page, pageMultiple)}` : dtype;
+    // first: tools that look at one route (check, bench) take the first; then the other fixed sizes; then the variants
+    // that take the size at launch, the largest multiple first: the library takes the first route that matches, so a
+    // page size goes to its own variant, else to TMA boxes where it is a multiple of the step, else to the cp.async loader.
+    const groupOf = (v: MlaDecodeConfig) => ({ page: v.problem.pageSize, multiple: pageMultipleOf(v) });
+    const order = (g: { page: number; multiple: number }): [number, number] =>
+      g.page === mainPage ? [0, 0] : g.page > 0 ? [1, g.page] : g.multiple > 1 ? [2, -g.multiple] : [3, 0];
+    const nameOf = (g: { page: number; multiple: number }) => `${g.page}/${g.multiple}`;
+    const groups = [...new Map(ofDtype.map((v) => [nameOf(groupOf(v)), groupOf(v)])).values()].sort((a, b) => {
+      const [oa, ob] = [order(a), order(b)];
+      return oa[0] - ob[0] || oa[1] - ob[1];
+    });
+    for (const { page, multiple: pageMultiple } of groups) {
+      const group = ofDtype.filter((v) => nameOf(groupOf(v)) === nameOf({ page, multiple: pageMultiple }));
+      const where = groups.length > 1 ? `${dtype} > page ${pageText(page, pageMultiple)}` : dtype;
       const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
       let next = 1;
       for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
