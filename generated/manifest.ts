@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '707043d2e361',
+    planHash: 'dfbb0d96430a',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '54299bb23460',
+    planHash: 'ee9550db134b',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '8a1343d1fadb',
+    planHash: '797f424ee577',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'dd9baa551115',
+    planHash: 'c432de8e3a80',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '226e79ea7033',
+    planHash: '90b5237f110f',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '64d4b57dc1cc',
+    planHash: '3b29382767de',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,
@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_kernel',
-    planHash: 'ccc42a251f81',
+    planHash: '4faa8d7a3c8d',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '55605e7dc7a1',
+    planHash: '62523a5c7b84',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -165,7 +165,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss_kernel',
-    planHash: 'bc707a27ffde',
+    planHash: '397e7d843808',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -183,7 +183,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss_kernel',
-    planHash: 'ec7ef06a0fdb',
+    planHash: 'fabeb49788be',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -201,7 +201,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'bb3b4b67bb74',
+    planHash: '9584184c5fbe',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -219,7 +219,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'ba2a4d38ad85',
+    planHash: 'df60a112ef58',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,

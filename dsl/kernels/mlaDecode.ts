@@ -340,6 +340,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
             ? `tokens per KV-cache page: 0, given at launch (mlagen_decode_params.page_size)${cpAsync ? ', any' : `, a multiple of ${blockN}`}`
             : 'tokens per KV-cache page',
         ),
+        constant(
+          'PAGE_MULTIPLE',
+          pageMultipleOf(cfg),
+          'with PAGE_SIZE 0, the page size given at launch must be a multiple of this (1: any; the KV step for TMA boxes); 0: fixed',
+        ),
         constant('H_Q_MIN', p.hQ.min, 'smallest h_q accepted at launch'),
         constant('H_Q_MAX', p.hQ.max, 'largest h_q accepted at launch'),
         constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),

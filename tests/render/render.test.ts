@@ -96,8 +96,9 @@ describe('rendered decode.cu with kvLoader cp.async', () => {
     const tma = renderVariant(lowerMlaDecode({ ...CATALOGUE[0]!, problem: { ...CATALOGUE[0]!.problem, pageSize: 0 } })).find((f) => f.path === 'decode.cu')!.text;
     expect(tma).toContain('cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size)');
     expect(tma).toContain('const int logical = tok / page_size_of(a);');
-    expect(tma).toContain('if (p.page_size >= 1 && p.page_size % BLOCK_N != 0)');
-    expect(decode).not.toContain('p.page_size % BLOCK_N');
+    expect(tma).toContain('if (p.page_size >= 1 && p.page_size % PAGE_MULTIPLE != 0)');
+    expect(tma).toContain('constexpr int PAGE_MULTIPLE = 64;');
+    expect(decode).not.toContain('p.page_size % PAGE_MULTIPLE');
     expect(tma).toContain('int32_t page_size;  // DSL pageSize 0');
     // A fixed page size keeps its constant, and DecodeArgs no field for it.
     expect(decode).toContain('__device__ __forceinline__ int page_size_of(const DecodeArgs& a) { return PAGE_SIZE; }');
