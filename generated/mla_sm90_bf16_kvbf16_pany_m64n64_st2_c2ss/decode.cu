@@ -904,6 +904,9 @@ int device_sm_count(int* count) {
   return cudaDeviceGetAttribute(count, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess ? 0 : -1;
 }
 
+// The KV page size of a call: the DSL's, or (pageSize 0) the call's. The device side reads page_size_of(a).
+int64_t call_page_size(const mlagen_decode_params& p) { return PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size; }
+
 mlagen_status encode_kv_map(const mlagen_decode_params& p, CUtensorMap* map) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void* fn = nullptr;
@@ -915,7 +918,7 @@ mlagen_status encode_kv_map(const mlagen_decode_params& p, CUtensorMap* map) {
   }();
   if (!encode) return mlagen::host::fail(MLAGEN_ERR_CUDA, "mlagen_decode: the driver has no cuTensorMapEncodeTiled (CUDA 12+ driver needed)");
   // [num_pages, page, d] with the token and page strides of the cache; a box is one swizzle span of one page part.
-  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size), cuuint64_t(p.num_pages)};
+  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(call_page_size(p)), cuuint64_t(p.num_pages)};
   const cuuint64_t strides[2] = {cuuint64_t(p.kv_stride[1]) * ELEM_BYTES, cuuint64_t(p.kv_stride[0]) * ELEM_BYTES};
   const cuuint32_t box[3] = {KV_BOX_COLS, KV_BOX_ROWS, 1};
   const cuuint32_t elem_strides[3] = {1, 1, 1};
@@ -978,7 +981,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
     if (p.page_size >= 1 && p.page_size % PAGE_MULTIPLE != 0)
       v.fail("page_size", std::to_string(p.page_size) + " is not a multiple of " + std::to_string(PAGE_MULTIPLE) +
                               " (this library's variant: its TMA boxes are one KV step of one page)", MLAGEN_ERR_UNSUPPORTED);
-  const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
+  const int64_t page_size = call_page_size(p);
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);
   v.not_null("block_table", p.block_table);

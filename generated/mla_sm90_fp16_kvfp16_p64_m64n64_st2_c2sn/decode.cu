@@ -667,6 +667,9 @@ int device_sm_count(int* count) {
   return cudaDeviceGetAttribute(count, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess ? 0 : -1;
 }
 
+// The KV page size of a call: the DSL's, or (pageSize 0) the call's. The device side reads page_size_of(a).
+int64_t call_page_size(const mlagen_decode_params& p) { return PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size; }
+
 mlagen_status encode_kv_map(const mlagen_decode_params& p, CUtensorMap* map) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void* fn = nullptr;
@@ -678,7 +681,7 @@ mlagen_status encode_kv_map(const mlagen_decode_params& p, CUtensorMap* map) {
   }();
   if (!encode) return mlagen::host::fail(MLAGEN_ERR_CUDA, "mlagen_decode: the driver has no cuTensorMapEncodeTiled (CUDA 12+ driver needed)");
   // [num_pages, page, d] with the token and page strides of the cache; a box is one swizzle span of one page part.
-  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size), cuuint64_t(p.num_pages)};
+  const cuuint64_t dims[3] = {cuuint64_t(D_QK), cuuint64_t(call_page_size(p)), cuuint64_t(p.num_pages)};
   const cuuint64_t strides[2] = {cuuint64_t(p.kv_stride[1]) * ELEM_BYTES, cuuint64_t(p.kv_stride[0]) * ELEM_BYTES};
   const cuuint32_t box[3] = {KV_BOX_COLS, KV_BOX_ROWS, 1};
   const cuuint32_t elem_strides[3] = {1, 1, 1};
@@ -736,7 +739,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
   v.dtype("out_dtype", p.out_dtype, MLAGEN_FP16);
   if (PAGE_SIZE > 0) v.equal("page_size", p.page_size, PAGE_SIZE);
   else v.range("page_size", p.page_size, 1, 1 << 20);  // DSL pageSize 0: given here
-  const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
+  const int64_t page_size = call_page_size(p);
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);
   v.not_null("block_table", p.block_table);

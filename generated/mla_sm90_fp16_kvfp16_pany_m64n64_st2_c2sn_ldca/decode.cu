@@ -607,6 +607,9 @@ int device_sm_count(int* count) {
   return cudaDeviceGetAttribute(count, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess ? 0 : -1;
 }
 
+// The KV page size of a call: the DSL's, or (pageSize 0) the call's. The device side reads page_size_of(a).
+int64_t call_page_size(const mlagen_decode_params& p) { return PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size; }
+
 
 }  // namespace
 
@@ -657,7 +660,7 @@ extern "C" mlagen_status mlagen_decode(const mlagen_decode_params* pp) {
     if (p.page_size >= 1 && p.page_size % PAGE_MULTIPLE != 0)
       v.fail("page_size", std::to_string(p.page_size) + " is not a multiple of " + std::to_string(PAGE_MULTIPLE) +
                               " (this library's variant: its TMA boxes are one KV step of one page)", MLAGEN_ERR_UNSUPPORTED);
-  const int64_t page_size = PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size;
+  const int64_t page_size = call_page_size(p);
   v.not_null("q", p.q);
   v.not_null("kv_cache", p.kv_cache);
   v.not_null("block_table", p.block_table);

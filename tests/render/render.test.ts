@@ -94,7 +94,8 @@ describe('rendered decode.cu with kvLoader cp.async', () => {
     expect(any).toContain('else v.range("page_size", p.page_size, 1, 1 << 20);');
     // TMA with the page size at launch: the tensor map and the box arithmetic take it; a page must hold whole steps.
     const tma = renderVariant(lowerMlaDecode({ ...CATALOGUE[0]!, problem: { ...CATALOGUE[0]!.problem, pageSize: 0 } })).find((f) => f.path === 'decode.cu')!.text;
-    expect(tma).toContain('cuuint64_t(PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size)');
+    expect(tma).toContain('cuuint64_t(call_page_size(p))');
+    expect(tma).toContain('return PAGE_SIZE > 0 ? PAGE_SIZE : p.page_size; }');
     expect(tma).toContain('const int logical = tok / page_size_of(a);');
     expect(tma).toContain('if (p.page_size >= 1 && p.page_size % PAGE_MULTIPLE != 0)');
     expect(tma).toContain('constexpr int PAGE_MULTIPLE = 64;');
