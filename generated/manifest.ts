@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'dfbb0d96430a',
+    planHash: '9e4b65987769',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: 'ee9550db134b',
+    planHash: '475db861980a',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '797f424ee577',
+    planHash: '73317ed91ef6',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'c432de8e3a80',
+    planHash: 'b0c9e5871751',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '90b5237f110f',
+    planHash: '567d941a302c',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '3b29382767de',
+    planHash: '19f56f949e66',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,
@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '4faa8d7a3c8d',
+    planHash: '4997c5e2e499',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '62523a5c7b84',
+    planHash: '753b9afd2754',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -165,7 +165,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss_kernel',
-    planHash: '397e7d843808',
+    planHash: '9652503ebd78',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -183,7 +183,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss_kernel',
-    planHash: 'fabeb49788be',
+    planHash: 'c5dba7afaf38',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,

@@ -387,9 +387,12 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
             dsl: 'tma.kv',
             constants: [
               constant('KV_BOX_COLS', kvBox.box[0]!, 'one swizzle span of columns', 'COL_BLOCK_ELEMS'),
-              page === 0
-                ? constant('KV_BOX_ROWS', boxRows, 'BLOCK_N: the page size given at launch is a multiple of the step', 'BLOCK_N')
-                : constant('KV_BOX_ROWS', boxRows, 'min(PAGE_SIZE, BLOCK_N): a box never crosses a page', 'PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N'),
+              constant(
+                'KV_BOX_ROWS',
+                boxRows,
+                'a box never crosses a page: min(PAGE_SIZE, BLOCK_N), or BLOCK_N when the page size, given at launch, is a multiple of the step',
+                'PAGE_SIZE > 0 && PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N',
+              ),
               constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
               constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
               constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
