@@ -4,14 +4,16 @@
 # device: rm -rf build && cp -r .devpack/build build && scripts/device/unpack.sh (final.sh unpacks by itself).
 set -eu
 rm -rf .devpack && mkdir -p .devpack/build
-for d in build/mla_*/; do
-  id=$(basename "$d"); mkdir -p ".devpack/build/$id"
-  cp "$d/report.json" ".devpack/build/$id/"; xz -T0 -c "$d/harness" > ".devpack/build/$id/harness.xz"
-done
-# The DSL points beyond the catalogue (scripts/device/coverage.sh), checked by final.sh PARTS=coverage.
-for d in build/coverage/mla_*/; do
-  id=$(basename "$d"); mkdir -p ".devpack/build/coverage/$id"
-  cp "$d/plan.json" ".devpack/build/coverage/$id/"; xz -T0 -c "$d/harness" > ".devpack/build/coverage/$id/harness.xz"
-done
+# pack FOLDER FILE: each FOLDER/mla_*/ as .devpack/FOLDER/<id>/ with FILE beside the xz-packed harness.
+pack() {
+  for d in "$1"/mla_*/; do
+    [ -d "$d" ] || continue
+    local dst=".devpack/$1/$(basename "$d")"
+    mkdir -p "$dst" && cp "$d/$2" "$dst/" && xz -T0 -c "$d/harness" > "$dst/harness.xz"
+  done
+}
+pack build report.json
+# The DSL points beyond the catalogue (scripts/device/coverage.sh), checked by final.sh PARTS=coverage on their plan.
+pack build/coverage plan.json
 grep -qx '/.devpack/' .git/info/exclude 2>/dev/null || echo '/.devpack/' >> .git/info/exclude
 du -sh .devpack
