@@ -32,6 +32,10 @@ export interface MlaProblem {
   /** Tokens per KV-cache page; 0: given at launch (any with kvLoader 'cp.async', a multiple of the KV step with TMA). */
   pageSize: number;
   qDtype: DType;
+  /**
+   * The cache's elements: qDtype, or fp8_e4m3 with one scale per call (mlagen_decode_params.kv_scale: K and V are
+   * kv_scale x the cache), widened to qDtype in shared memory by the producer warpgroup (split-n with TMA only).
+   */
   kvDtype: DType;
   outDtype: DType;
   // The causal mask and the softmax scale are chosen per call (mlagen_decode_params), as in FlashMLA's API:

@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '9e4b65987769',
+    planHash: '9f954505c29e',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '475db861980a',
+    planHash: '0040e05894e0',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '73317ed91ef6',
+    planHash: '7383bb0b8bea',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: 'b0c9e5871751',
+    planHash: '7b593ccc724f',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '567d941a302c',
+    planHash: '31ce19fc86cb',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '19f56f949e66',
+    planHash: '6011fce59776',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,
@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '4997c5e2e499',
+    planHash: '228f7379784b',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '753b9afd2754',
+    planHash: '927f27bdd562',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -165,7 +165,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss_kernel',
-    planHash: '9652503ebd78',
+    planHash: 'c6704fa45e3e',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -183,7 +183,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss_kernel',
-    planHash: 'c5dba7afaf38',
+    planHash: '0c8bcb608eba',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -201,7 +201,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '9584184c5fbe',
+    planHash: 'ba9148e278e6',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -219,7 +219,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'df60a112ef58',
+    planHash: '89fef9c9f021',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,

@@ -15,7 +15,7 @@ import { SM90 } from '../sm90/device.ts';
 import type { NamedBarrier } from '../sm90/mbarrier.ts';
 import type { WarpgroupRole } from '../sm90/roles.ts';
 import { entryRegisterCap, roleThreads, validateRoles } from '../sm90/roles.ts';
-import { tmaBoxForTile, validateTmaBox } from '../sm90/tma.ts';
+import { tmaBox, tmaBoxForTile, validateTmaBox } from '../sm90/tma.ts';
 import type { WgmmaShape } from '../sm90/wgmma.ts';
 import { accumulatorRegs, descriptorFor, encodeDescriptor, kStepOffsets, validateWgmma, wgmmaK, wgmmaWrapper } from '../sm90/wgmma.ts';
 import type { PipelinePart } from '../pipeline/pipeline.ts';
@@ -164,6 +164,13 @@ export function pageMultipleOf(c: { problem: { pageSize: number }; kvLoader: str
 }
 
 const ROOT = 'mlaDecode';
+/**
+ * Registers a producer thread needs to widen an fp8_e4m3 cache without spilling, measured with ptxas (session 10): the
+ * widening loop spills at 56; pages smaller than the step (several boxes a step, their pages held) spill at 64.
+ */
+export function fp8ProducerRegisters(pageSize: number, blockN: number): number {
+  return pageSize > 0 && pageSize < blockN ? 72 : 64;
+}
 const SECOND_QK: MlaDecodeConfig['seesawSecondQk'][] = ['early', 'queued', 'late'];
 
 /** Validates the config and lowers it to a KernelPlan; throws DslError(s) naming each bad field. */
@@ -193,7 +200,19 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   );
   c.oneOf('mathSchedule', cfg.mathSchedule, ['split-n', 'seesaw']);
   c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
-  if (p.kvDtype === 'fp8_e4m3') c.fail('problem > kvDtype', `${p.kvDtype} is expressible, but no template renders an FP8 KV cache yet`);
+  // An FP8 cache lands in the upper half of a stage and the producer warpgroup widens it in place to the math dtype
+  // (qDtype) for the consumers' 16-bit wgmma: one whole stage at a time, through TMA.
+  const kvFp8 = p.kvDtype === 'fp8_e4m3';
+  if (kvFp8) {
+    c.require(cfg.mathSchedule === 'split-n', 'problem > kvDtype', `fp8_e4m3 is served by the split-n schedule only (its producer widens whole stages; the seesaw refills stages in parts)`);
+    c.require(cfg.kvLoader === 'tma', 'kvLoader', `'${cfg.kvLoader}': an fp8_e4m3 cache lands through TMA, then the producer warpgroup widens it`);
+    const need = fp8ProducerRegisters(p.pageSize, cfg.tile.blockN);
+    c.require(
+      cfg.registers.producer >= need,
+      'registers > producer',
+      `${cfg.registers.producer}: the producer widens fp8_e4m3 steps and needs at least ${need} registers (e.g. producer ${need}, consumer 216)`,
+    );
+  }
   c.require(cfg.schedule.blockN === blockN, 'schedule > blockN', `${cfg.schedule.blockN} must equal tile.blockN ${blockN}: splits fall on KV steps`);
   c.require(cfg.schedule.blockM === blockM, 'schedule > blockM', `${cfg.schedule.blockM} must equal tile.blockM ${blockM}`);
   const page = p.pageSize;
@@ -208,8 +227,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     );
   c.throwIfAny();
 
-  const dt = p.kvDtype;
+  // The K/V stage tiles hold the math dtype: the cache's own, or for an FP8 cache qDtype (widened by the producer).
+  const dt = kvFp8 ? p.qDtype : p.kvDtype;
   const elem = DTYPE_BYTES[dt];
+  const cacheElem = DTYPE_BYTES[p.kvDtype];
   const consumers = cfg.consumers;
   const seesaw = cfg.mathSchedule === 'seesaw';
   // split-n: each consumer computes S for its share of the step's keys; seesaw: the step's owner computes all of S.
@@ -234,8 +255,19 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
 
   const boxRows = page > 0 ? Math.min(page, blockN) : blockN;  // TMA, pageSize 0: pages are multiples of the step
-  const kvBox = tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
+  // FP8: a box lands one column block's fp8 bytes unswizzled (KV_LAND_ROW_BYTES per row); the producer swizzles as it widens.
+  const kvBox = kvFp8 ? tmaBox('kv', p.kvDtype, kvTile.blockCols, boxRows, 'none', cfg.l2Hint) : tmaBoxForTile('kv', kvTile, boxRows, cfg.l2Hint);
   if (!cpAsync) validateTmaBox(kvBox, c.at('tma', 'kv'));
+  // FP8: the step's fp8 bytes fill the upper half of its stage; the producer's 128 threads widen it column block by column
+  // block, from the first, each block's 16-byte chunks shared evenly.
+  const landBytes = blockN * p.dQk * cacheElem;
+  const convertChunks = (blockN * kvTile.blockCols * cacheElem) / 16;
+  if (kvFp8)
+    c.require(
+      Number.isInteger(convertChunks / SM90.warpgroupThreads),
+      'tile > blockN',
+      `${blockN} rows of a ${kvTile.blockCols}-column fp8 block are ${convertChunks} 16-byte chunks, not a multiple of the producer's ${SM90.warpgroupThreads} threads`,
+    );
 
   const k = wgmmaK(dt);
   const qk: WgmmaShape = { name: 'qk', m: 64, n: qkN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'K' };
@@ -253,7 +285,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       name: 'producer',
       warpgroups: 1,
       maxRegisters: cfg.registers.producer,
-      does: cpAsync ? 'cp.async copies of K/V rows through the block table (all 128 threads)' : 'TMA loads of K/V pages through the block table',
+      does: cpAsync
+        ? 'cp.async copies of K/V rows through the block table (all 128 threads)'
+        : kvFp8
+          ? `TMA loads of fp8 K/V pages through the block table; all 128 threads widen each step to ${dt} in place`
+          : 'TMA loads of K/V pages through the block table',
     },
   ];
   validateRoles(roles, c.at('registers'));
@@ -290,7 +326,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   );
   const pipeline = { name: 'kv', stages: cfg.kvStages, stageBytes: kvTile.bytes, parts };
   validatePipeline(pipeline, c.at('pipeline'));
-  const mbarriers = pipelineBarriers(pipeline, cpAsync ? { kind: 'cp.async', threads: SM90.warpgroupThreads } : { kind: 'tma' });
+  const mbarriers = pipelineBarriers(
+    pipeline,
+    cpAsync
+      ? { kind: 'cp.async', threads: SM90.warpgroupThreads }
+      : kvFp8
+        ? { kind: 'tma-widen', warps: SM90.warpgroupThreads / 32, landBytes }
+        : { kind: 'tma' },
+  );
 
   const smem = planSmem(
     [
@@ -324,6 +367,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         { name: 'RowMaxReady', id: 2, threads: consumerThreads, meaning: 'both consumers published their S row maxima' },
         { name: 'PReady', id: 3, threads: consumerThreads, meaning: 'P tile complete (both key slices), visible to wgmma' },
         { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'both consumers published their row sums (epilogue)' },
+        ...(kvFp8
+          ? [{ name: 'LandedRead', id: 5, threads: SM90.warpgroupThreads, meaning: 'producer threads read the landed fp8 bytes the next widened column block overwrites' }]
+          : []),
       ];
 
   const sections: PlanSection[] = [
@@ -350,7 +396,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),
         constant('S_Q_MAX', p.sQ.max, 'largest s_q accepted at launch'),
         constant('H_KV', p.hKv, 'one latent KV head'),
-        constant('ELEM_BYTES', elem, `${dt} element`, 'int(sizeof(kv_t))'),
+        constant('ELEM_BYTES', elem, `${dt} element of the Q, K/V and P tiles (the math dtype)`, 'int(sizeof(q_t))'),
+        constant('KV_CACHE_ELEM_BYTES', cacheElem, `${p.kvDtype} element of the KV cache`, 'int(sizeof(kv_t))'),
       ],
       arrays: [],
     },
@@ -394,13 +441,34 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
                 'PAGE_SIZE > 0 && PAGE_SIZE < BLOCK_N ? PAGE_SIZE : BLOCK_N',
               ),
               constant('KV_ROW_BOXES', blockN / boxRows, 'BLOCK_N / KV_BOX_ROWS: pages (or page parts) per step', 'BLOCK_N / KV_BOX_ROWS'),
-              constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * ELEM_BYTES'),
+              constant('KV_BOX_BYTES', kvBox.bytes, 'KV_BOX_COLS x KV_BOX_ROWS x KV_CACHE_ELEM_BYTES', 'KV_BOX_COLS * KV_BOX_ROWS * KV_CACHE_ELEM_BYTES'),
               constant('KV_ROW_TX_BYTES', colBlocks * kvBox.bytes, 'bytes one row of boxes across all columns delivers', 'KV_COL_BLOCKS * KV_BOX_BYTES'),
               constant('KV_L2_HINT', L2_HINTS[kvBox.l2Hint].value, `L2 policy of the K/V loads ('${kvBox.l2Hint}'): 0 evict_last with several m-block CTAs (they re-read K/V) else evict_normal, 1 evict_first, 2 evict_last, 3 evict_normal`, L2_HINTS[kvBox.l2Hint].cpp),
             ],
             arrays: [],
           },
         ]),
+    ...(kvFp8
+      ? [
+          {
+            dsl: 'kvWiden',
+            constants: [
+              constant('KV_LAND_BYTES', landBytes, 'fp8 bytes of one step: BLOCK_N x D_QK', 'BLOCK_N * D_QK * KV_CACHE_ELEM_BYTES'),
+              constant('KV_LAND_OFFSET', kvTile.bytes - landBytes, 'the step lands at the end of its stage, so widening from the first column block never overwrites bytes not yet read', 'KV_STAGE_BYTES - KV_LAND_BYTES'),
+              constant('KV_LAND_ROW_BYTES', kvTile.blockCols * cacheElem, 'one landed row of a column block (unswizzled)', 'COL_BLOCK_ELEMS * KV_CACHE_ELEM_BYTES'),
+              constant('KV_LAND_BLOCK_BYTES', blockN * kvTile.blockCols * cacheElem, 'one landed column block', 'BLOCK_N * KV_LAND_ROW_BYTES'),
+              constant('WIDEN_CHUNKS_PER_THREAD', convertChunks / SM90.warpgroupThreads, "16-byte fp8 chunks of a column block each producer thread widens", 'KV_LAND_BLOCK_BYTES / 16 / 128'),
+              constant(
+                'WIDEN_SYNC_FROM_BLOCK',
+                Math.max(0, Math.ceil((colBlocks - 1) / 2)),
+                'from this column block on, a widened block overwrites landed bytes (blocks <= 2 cb - KV_COL_BLOCKS + 1): the producer threads meet after reading it',
+                'KV_COL_BLOCKS / 2',
+              ),
+            ],
+            arrays: [],
+          },
+        ]
+      : []),
     ...(kvCopy
       ? [
           {
@@ -422,7 +490,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant(
           'KV_FULL_ARRIVALS',
           mbarriers[0]!.arrivals,
-          cpAsync ? 'every producer thread arrives once its copies of the stage have landed' : 'the producer arms each part of a stage once',
+          cpAsync
+            ? 'every producer thread arrives once its copies of the stage have landed'
+            : kvFp8
+              ? 'each producer warp arrives once it widened its share of the stage'
+              : 'the producer arms each part of a stage once',
         ),
         constant('KV_EMPTY_ARRIVALS', parts[0]!.consumerArrivals, `one arrival per warp of the part's last reader`),
         ...(seesaw
@@ -528,10 +600,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     config: cfg,
     types: {
       q: DTYPE_CUDA[p.qDtype].cType,
-      kv: DTYPE_CUDA[dt].cType,
+      kv: DTYPE_CUDA[p.kvDtype].cType,
       out: DTYPE_CUDA[p.outDtype].cType,
       qAbi: DTYPE_CUDA[p.qDtype].abi,
-      kvAbi: DTYPE_CUDA[dt].abi,
+      kvAbi: DTYPE_CUDA[p.kvDtype].abi,
       outAbi: DTYPE_CUDA[p.outDtype].abi,
     },
     sections,

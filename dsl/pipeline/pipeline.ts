@@ -43,8 +43,12 @@ export function validatePipeline(p: Pipeline, c: Checker): void {
   c.require(arrivals.size <= 1, 'parts', `all parts must take the same number of releasing arrivals, got ${[...arrivals].join(', ')}`);
 }
 
-/** How the producer fills a stage: TMA boxes counted in bytes, or cp.async copies, one arrival per copying thread. */
-export type PipelineFill = { kind: 'tma' } | { kind: 'cp.async'; threads: number };
+/**
+ * How the producer fills a stage: TMA boxes counted in bytes; cp.async copies, one arrival per copying thread; or
+ * ('tma-widen', an FP8 cache) TMA boxes landing `landBytes` per stage on a landed barrier, widened in place by the
+ * producer's warps, each of which then arrives on full.
+ */
+export type PipelineFill = { kind: 'tma' } | { kind: 'cp.async'; threads: number } | { kind: 'tma-widen'; warps: number; landBytes: number };
 
 /**
  * full[part][stage] and empty[part][stage] as two arrays. With TMA, also a staging barrier the producer alone
@@ -55,6 +59,12 @@ export function pipelineBarriers(p: Pipeline, fill: PipelineFill = { kind: 'tma'
   const count = p.stages * p.parts.length;
   const names = p.parts.map((x) => x.name).join('/');
   const empty: MBarrier = { name: `${p.name}Empty`, count, arrivals: p.parts[0]?.consumerArrivals ?? 0, txBytes: 0, meaning: `[part ${names}][stage]: ${p.parts.map((x) => x.readers).join('; ')} released it` };
+  if (fill.kind === 'tma-widen')
+    return [
+      { name: `${p.name}Full`, count, arrivals: fill.warps, txBytes: 0, meaning: `[part ${names}][stage]: every producer warp widened its share of the step` },
+      empty,
+      { name: `${p.name}Landed`, count: p.stages, arrivals: 1, txBytes: fill.landBytes, meaning: '[stage]: the fp8 bytes of the step landed (TMA tx bytes), for the producer to widen' },
+    ];
   if (fill.kind === 'cp.async')
     return [
       { name: `${p.name}Full`, count, arrivals: fill.threads, txBytes: 0, meaning: `[part ${names}][stage]: every copying thread's cp.async of the part landed` },

@@ -95,6 +95,8 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     // The tensor map's encoding: TMA variants only (a cp.async variant renders no encode_kv_map).
     ...(kv ? { tmaDtype: TMA_DTYPE[plan.types.kv], kvSwizzleEnum: kv.swizzleEnum } : {}),
     kvCpAsync,
+    // DSL problem.kvDtype fp8_e4m3: the producer widens each landed step to the math dtype.
+    kvFp8: plan.config.problem.kvDtype === 'fp8_e4m3',
     // DSL problem.pageSize 0: the kernel reads the page size of the call.
     pageAtLaunch: plan.config.problem.pageSize === 0,
     dtypeList: plan.config.problem.qDtype,

@@ -22,17 +22,14 @@ export interface TmaBox {
   l2Hint: 'auto' | 'evict_first' | 'evict_last' | 'evict_normal';
 }
 
+/** A box of `cols` x `rows` elements of one page (the third dimension), landing with `swizzle`. */
+export function tmaBox(name: string, dtype: DType, cols: number, rows: number, swizzle: SmemTile['swizzle'], l2Hint: TmaBox['l2Hint']): TmaBox {
+  return { name, dtype, box: [cols, rows, 1], swizzle, swizzleEnum: SWIZZLE_TMA_ENUM[swizzle], bytes: cols * rows * DTYPE_BYTES[dtype], l2Hint };
+}
+
+/** The box that lands `rows` rows of one column block of `tile`, in the tile's own layout. */
 export function tmaBoxForTile(name: string, tile: SmemTile, rows: number, l2Hint: TmaBox['l2Hint']): TmaBox {
-  const box = [tile.blockCols, rows, 1];
-  return {
-    name,
-    dtype: tile.dtype,
-    box,
-    swizzle: tile.swizzle,
-    swizzleEnum: SWIZZLE_TMA_ENUM[tile.swizzle],
-    bytes: tile.blockCols * rows * DTYPE_BYTES[tile.dtype],
-    l2Hint,
-  };
+  return tmaBox(name, tile.dtype, tile.blockCols, rows, tile.swizzle, l2Hint);
 }
 
 export function validateTmaBox(b: TmaBox, c: Checker): void {

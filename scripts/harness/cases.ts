@@ -27,6 +27,8 @@ export interface HarnessCase {
   varlen: boolean;
   causal: boolean;
   dtype: Dtype;
+  /** 'fp8': an e4m3 cache (the harness's --kv-dtype fp8, kv_scale 1/16); unset: the cache is in dtype. */
+  kvDtype?: 'fp8';
   pageSize: number;
   /** Explicit lengths (override sk/varlen; may hold 0). */
   seqlens?: readonly number[];
@@ -182,16 +184,16 @@ export function selectCases(set: CaseSet, filter?: string): HarnessCase[] {
 }
 
 /**
- * A case as a variant runs it: in the variant's dtype and on its KV page size (the cases are written
- * for bf16 and 64-token pages). A field left undefined keeps the case's own, and so does page size 0 (a
+ * A case as a variant runs it: in the variant's dtype, on its KV page size and (kvFp8) with an fp8 cache (the cases are
+ * written for bf16 and 64-token pages). A field left undefined keeps the case's own, and so does page size 0 (a
  * variant that takes any page size at launch runs each case on the case's own).
  */
-export function onVariant(c: HarnessCase, v: { dtype?: Dtype | undefined; pageSize?: number | undefined }): HarnessCase {
-  return { ...c, ...(v.dtype ? { dtype: v.dtype } : {}), ...(v.pageSize ? { pageSize: v.pageSize } : {}) };
+export function onVariant(c: HarnessCase, v: { dtype?: Dtype | undefined; pageSize?: number | undefined; kvFp8?: boolean }): HarnessCase {
+  return { ...c, ...(v.dtype ? { dtype: v.dtype } : {}), ...(v.pageSize ? { pageSize: v.pageSize } : {}), ...(v.kvFp8 ? { kvDtype: 'fp8' as const } : {}) };
 }
 
-export function forVariant(cases: readonly HarnessCase[], dtype: Dtype | undefined, pageSize: number | undefined): HarnessCase[] {
-  return cases.map((c) => onVariant(c, { dtype, pageSize }));
+export function forVariant(cases: readonly HarnessCase[], dtype: Dtype | undefined, pageSize: number | undefined, kvFp8 = false): HarnessCase[] {
+  return cases.map((c) => onVariant(c, { dtype, pageSize, kvFp8 }));
 }
 
 export function findCase(id: string): HarnessCase | undefined {
@@ -204,6 +206,7 @@ export function harnessArgs(c: HarnessCase, mode: 'check' | 'bench', extra: read
   if (c.seqlens) a.push('--seqlens', c.seqlens.join(','));
   else a.push('--b', `${c.b}`, '--sk', `${c.sk}`, '--varlen', c.varlen ? '1' : '0');
   a.push('--dtype', c.dtype, '--causal', c.causal ? '1' : '0', '--page-size', `${c.pageSize}`);
+  if (c.kvDtype) a.push('--kv-dtype', c.kvDtype);
   if (c.softmaxScale !== undefined) a.push('--softmax-scale', `${c.softmaxScale}`);
   if (c.qScale !== undefined) a.push('--q-scale', `${c.qScale}`);
   if (c.numPages !== undefined) a.push('--num-pages', `${c.numPages}`);

@@ -77,10 +77,13 @@ export async function variantSettings(
   root: string,
   id: string,
   given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined; harness?: string | undefined },
-): Promise<{ dtype: 'bf16' | 'fp16' | undefined; pageSize: number | undefined }> {
-  const q = variantPlan(root, id, given.harness)?.config?.problem?.qDtype;
+): Promise<{ dtype: 'bf16' | 'fp16' | undefined; pageSize: number | undefined; kvFp8: boolean }> {
+  const problem = variantPlan(root, id, given.harness)?.config?.problem;
+  const q = problem?.qDtype;
   const own = q === 'bf16' || q === 'fp16' ? q : await variantDtype(root, id);
-  return { dtype: given.dtype ?? own, pageSize: given.pageSize ?? variantPageSize(root, id, given.harness) };
+  // An fp8 cache is the variant's own choice: its cases run with one (the harness's --kv-dtype fp8).
+  const kvFp8 = problem?.kvDtype === 'fp8_e4m3';
+  return { dtype: given.dtype ?? own, pageSize: given.pageSize ?? variantPageSize(root, id, given.harness), kvFp8 };
 }
 
 /**
@@ -93,7 +96,7 @@ export function variantSchedule(root: string, id: string): SplitKvSchedule | und
 
 interface PlanFile {
   schedule?: SplitKvSchedule;
-  config?: { problem?: { pageSize?: number; qDtype?: string } };
+  config?: { problem?: { pageSize?: number; qDtype?: string; kvDtype?: string } };
 }
 
 /** The plan.json beside `harness` when there is one, else generated/<id>/plan.json, or for the dispatcher (routes.json, no plan) its first route's. */

@@ -368,7 +368,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   const checkTasks = ready.flatMap((c) => opts.checkCases.filter((k) => !done.has(pairKey('check', c.variantId, k.id))).map((k) => ({ c, k })));
   let n = 0;
   await onGpus(checkTasks, gpus, async ({ c, k }, gpu) => {
-    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize }), 'check', [], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize, kvFp8: c.config.problem.kvDtype === 'fp8_e4m3' }), 'check', [], envFor(gpu), opts.timeoutMs);
     append(checkRecord(c.variantId, r, gpu.name));
     say(`[check ${++n}/${checkTasks.length}] ${r.status.padEnd(7)} ${c.variantId} ${k.id}${r.status === 'pass' ? '' : `: ${r.message}`}`);
   });
@@ -384,7 +384,7 @@ export async function runTune(opts: TuneOptions, backend: TuneBackend = realBack
   n = 0;
   await onGpus(benchTasks, gpus, async ({ c, k }, gpu) => {
     const seed = opts.seed === 'random' ? [] : ['--seed', `${opts.seed ?? caseSeed(k.id)}`];
-    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize }), 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
+    const r = await backend.runCase(binary(c.variantId), onVariant(k, { pageSize: c.config.problem.pageSize, kvFp8: c.config.problem.kvDtype === 'fp8_e4m3' }), 'bench', [...(opts.benchArgs ?? []), ...seed], envFor(gpu), opts.timeoutMs);
     const rec = benchRecord(c.variantId, k, r, gpu.name);
     append(rec);
     say(`[bench ${++n}/${benchTasks.length}] ${r.status.padEnd(7)} ${k.id} ${c.variantId} ${r.status === 'pass' ? us(rec.usSingle) : r.message}`);

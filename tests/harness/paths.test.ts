@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestRows, variantDtype, variantPageSize, variantSchedule, variantSettings } from '../../scripts/harness/paths.ts';
-import { forVariant, selectCases } from '../../scripts/harness/cases.ts';
+import { forVariant, harnessArgs, selectCases } from '../../scripts/harness/cases.ts';
 
 describe('variantSchedule', () => {
   const root = mkdtempSync(join(tmpdir(), 'mlagen-paths-'));
@@ -41,8 +41,17 @@ describe('variantPageSize and forVariant', () => {
     mkdirSync(join(root, 'build', 'coverage', 'v3'), { recursive: true });
     writeFileSync(join(root, 'build', 'coverage', 'v3', 'plan.json'), JSON.stringify({ config: { problem: { pageSize: 3, qDtype: 'fp16' } } }));
     const harness = join(root, 'build', 'coverage', 'v3', 'harness');
-    expect(await variantSettings(root, 'v3', { harness })).toEqual({ dtype: 'fp16', pageSize: 3 });
-    expect(await variantSettings(root, 'v3', { harness, pageSize: 1, dtype: 'bf16' })).toEqual({ dtype: 'bf16', pageSize: 1 });
+    expect(await variantSettings(root, 'v3', { harness })).toEqual({ dtype: 'fp16', pageSize: 3, kvFp8: false });
+    expect(await variantSettings(root, 'v3', { harness, pageSize: 1, dtype: 'bf16' })).toEqual({ dtype: 'bf16', pageSize: 1, kvFp8: false });
+    // A variant with an fp8 cache runs its cases with one.
+    mkdirSync(join(root, 'build', 'coverage', 'v8'), { recursive: true });
+    writeFileSync(join(root, 'build', 'coverage', 'v8', 'plan.json'), JSON.stringify({ config: { problem: { pageSize: 64, qDtype: 'bf16', kvDtype: 'fp8_e4m3' } } }));
+    const fp8 = await variantSettings(root, 'v8', { harness: join(root, 'build', 'coverage', 'v8', 'harness') });
+    expect(fp8).toEqual({ dtype: 'bf16', pageSize: 64, kvFp8: true });
+    const [c] = forVariant(selectCases('edge', 'page-boundaries'), fp8.dtype, fp8.pageSize, fp8.kvFp8);
+    expect(c!.kvDtype).toBe('fp8');
+    expect(harnessArgs(c!, 'check').join(' ')).toContain('--kv-dtype fp8');
+    expect(harnessArgs(selectCases('edge', 'page-boundaries')[0]!, 'check')).not.toContain('--kv-dtype');
     // Without a plan beside the harness, the generated one.
     expect(await variantSettings(root, 'v16', { harness: join(root, 'elsewhere', 'harness') })).toMatchObject({ pageSize: 16 });
   });

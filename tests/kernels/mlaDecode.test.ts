@@ -165,9 +165,45 @@ describe('mlaDecode lowering', () => {
     ]);
   });
 
-  it('expresses an FP8 KV cache but says it is not rendered yet', () => {
+  it('lowers an FP8 KV cache for split-n with TMA: stages in the math dtype, the step landing in their upper half', () => {
+    const fp8 = { problem: { kvDtype: 'fp8_e4m3' }, registers: { producer: 64, consumer: 216 } };
+    const plan = lowerMlaDecode(resolveConfig(fp8 as never));
+    expect(plan.variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216');
+    expect(plan.types).toMatchObject({ q: '__nv_bfloat16', kv: '__nv_fp8_e4m3', kvAbi: 'MLAGEN_FP8_E4M3' });
+    const value = (name: string) => Number(constantOf(fp8, name)!.value);
+    expect([value('ELEM_BYTES'), value('KV_CACHE_ELEM_BYTES'), value('KV_STAGE_BYTES')]).toEqual([2, 1, 64 * 576 * 2]);
+    // The step's 64 x 576 fp8 bytes end where the stage ends; 9 column blocks widen in order, the threads meeting from block 4.
+    expect([value('KV_LAND_BYTES'), value('KV_LAND_OFFSET'), value('KV_LAND_ROW_BYTES'), value('KV_LAND_BLOCK_BYTES')]).toEqual([36864, 36864, 64, 4096]);
+    expect([value('WIDEN_CHUNKS_PER_THREAD'), value('WIDEN_SYNC_FROM_BLOCK'), value('KV_BOX_BYTES'), value('KV_ROW_TX_BYTES')]).toEqual([2, 4, 4096, 36864]);
+    expect(plan.tma[0]).toMatchObject({ dtype: 'fp8_e4m3', box: [64, 64, 1], swizzle: 'none' });
+    // full: one arrival per producer warp; landed: the TMA bytes of a step; no staging barrier (the widening zeroes rows).
+    expect(plan.mbarriers.map((b) => [b.name, b.count, b.arrivals, b.txBytes])).toEqual([
+      ['kvFull', 2, 4, 0],
+      ['kvEmpty', 2, 8, 0],
+      ['kvLanded', 2, 1, 36864],
+    ]);
+    expect(plan.namedBarriers.find((b) => b.name === 'LandedRead')).toMatchObject({ id: 5, threads: 128 });
+    // fp16 queries widen to fp16; 16-token pages land four boxes a step.
+    expect(lowerMlaDecode(resolveConfig({ ...fp8, problem: { kvDtype: 'fp8_e4m3', qDtype: 'fp16', outDtype: 'fp16' } } as never)).variantId).toBe(
+      'mla_sm90_fp16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216',
+    );
+    expect(Number(constantOf({ problem: { kvDtype: 'fp8_e4m3', pageSize: 16 }, registers: { producer: 72, consumer: 216 } }, 'KV_ROW_BOXES')!.value)).toBe(4);
+  });
+
+  it('refuses an FP8 KV cache where nothing widens it, naming the field', () => {
     expect(rejection({ problem: { kvDtype: 'fp8_e4m3' } })).toEqual([
-      'mlaDecode > problem > kvDtype: fp8_e4m3 is expressible, but no template renders an FP8 KV cache yet',
+      'mlaDecode > registers > producer: 40: the producer widens fp8_e4m3 steps and needs at least 64 registers (e.g. producer 64, consumer 216)',
+    ]);
+    // Pages smaller than the step hold a page per box in the producer: more registers.
+    expect(rejection({ problem: { kvDtype: 'fp8_e4m3', pageSize: 16 }, registers: { producer: 64, consumer: 216 } })).toEqual([
+      'mlaDecode > registers > producer: 64: the producer widens fp8_e4m3 steps and needs at least 72 registers (e.g. producer 72, consumer 216)',
+    ]);
+    const regs = { registers: { producer: 64, consumer: 216 } };
+    expect(rejection({ ...regs, mathSchedule: 'seesaw', problem: { kvDtype: 'fp8_e4m3' } })).toEqual([
+      'mlaDecode > problem > kvDtype: fp8_e4m3 is served by the split-n schedule only (its producer widens whole stages; the seesaw refills stages in parts)',
+    ]);
+    expect(rejection({ ...regs, kvLoader: 'cp.async', problem: { kvDtype: 'fp8_e4m3', pageSize: 0 } })).toEqual([
+      "mlaDecode > kvLoader: 'cp.async': an fp8_e4m3 cache lands through TMA, then the producer warpgroup widens it",
     ]);
   });
 

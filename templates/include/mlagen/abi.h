@@ -3,7 +3,8 @@
 //
 // Conventions (FlashMLA-compatible):
 //   q          [batch, s_q, h_q, d]        dtype q_dtype, last dim contiguous, strides in elements
-//   kv_cache   [num_pages, page_size, h_kv, d]  K = all d columns, V = the first dv columns of the same row
+//   kv_cache   [num_pages, page_size, h_kv, d]  K = all d columns, V = the first dv columns of the same row;
+//              in q_dtype, or fp8 e4m3 with one scale per cache (kv_scale)
 //   block_table int32 [batch, max_pages_per_seq], row stride in elements
 //   seqlens    int32 [batch] on the device
 //   out        [batch, s_q, h_q, dv]       in out_dtype (== q_dtype)
@@ -68,6 +69,8 @@ typedef struct mlagen_decode_params {
   void* workspace;          size_t workspace_bytes;
   int32_t batch, s_q, h_q, h_kv, d, dv;
   float softmax_scale;          /* finite and > 0: the kernels scale the row maximum of the raw scores */
+  float kv_scale;               /* kv_dtype MLAGEN_FP8_E4M3: K and V are kv_scale x the cached e4m3 values, finite and > 0;
+                                   a 16-bit cache holds its values: 0 (unset) or 1 */
   int32_t causal;
   void* stream;                 /* cudaStream_t */
 } mlagen_decode_params;

@@ -3,6 +3,9 @@
 // Shape-dependent wgmma instructions are generated from templates/partials/wgmma.hbs instead.
 #pragma once
 #include <cstdint>
+#include <type_traits>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 namespace mlagen {
@@ -40,6 +43,18 @@ __device__ __forceinline__ void mbarrier_wait(uint64_t* bar, uint32_t parity) {
       "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
       "@!done bra WAIT_%=;\n"
       "}" ::"r"(smem_u32(bar)), "r"(parity) : "memory");
+}
+
+/** Whether the phase with this parity has completed, without waiting (mbarrier.test_wait). */
+__device__ __forceinline__ bool mbarrier_ready(uint64_t* bar, uint32_t parity) {
+  uint32_t done;
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "mbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+      "selp.u32 %0, 1, 0, p;\n"
+      "}" : "=r"(done) : "r"(smem_u32(bar)), "r"(parity) : "memory");
+  return done != 0;
 }
 
 // ---- fences and named barriers ----------------------------------------------------------------
@@ -187,6 +202,31 @@ __device__ __forceinline__ float exp2_approx(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
+}
+
+// ---- e4m3 to 16 bits ------------------------------------------------------------------------------
+/**
+ * Four e4m3 values (a 32-bit word, the low byte first) as two packed pairs of T (__half or __nv_bfloat16), the low
+ * pair in lo. Exact. To halves: the hardware conversion, one instruction a pair (NaN stays NaN). To bf16 there is none
+ * (the cvt route, e4m3 -> half -> float -> bf16, is three conversions a pair, and conversions issue at a quarter of
+ * the integer rate): integer moves put e4m3's sign on bf16's and its other 7 bits at the bottom of bf16's exponent
+ * and the top of its mantissa, and one multiply by 2^(127 - 7) restores the value, subnormals included. e4m3's NaN
+ * (S.1111.111) comes out as +-480, a value no e4m3 holds; FP8 caches are quantized with saturation and hold none.
+ */
+template <typename T>
+__device__ __forceinline__ void widen_e4m3x4(uint32_t w, uint32_t& lo, uint32_t& hi) {
+  if constexpr (std::is_same_v<T, __half>) {
+    asm("{\n.reg .b16 l, h;\nmov.b32 {l, h}, %2;\ncvt.rn.f16x2.e4m3x2 %0, l;\ncvt.rn.f16x2.e4m3x2 %1, h;\n}"
+        : "=r"(lo), "=r"(hi) : "r"(w));
+  } else {
+    static_assert(std::is_same_v<T, __nv_bfloat16>, "e4m3 widens to __half or __nv_bfloat16");
+    const uint32_t mag = w & 0x7F7F7F7Fu, sign = w & 0x80808080u;
+    // Bytes to 16-bit lanes: magnitudes in the low byte, shifted to bf16's exponent; signs to each lane's top bit.
+    const uint32_t lo_bits = (__byte_perm(mag, 0u, 0x4140) << 4) | __byte_perm(sign, 0u, 0x1404);
+    const uint32_t hi_bits = (__byte_perm(mag, 0u, 0x4342) << 4) | __byte_perm(sign, 0u, 0x3424);
+    asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(lo) : "r"(lo_bits), "r"(0x7B807B80u));  // x 2^120 = 2^(127 - 7)
+    asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(hi) : "r"(hi_bits), "r"(0x7B807B80u));
+  }
 }
 
 }  // namespace mlagen

@@ -31,6 +31,8 @@ struct Args {
   int b = 8, s_q = 1, h_q = 128, h_kv = 1, sk = 4096, page_size = 64;
   int varlen = 0, causal = 1;
   std::string dtype = "bf16";
+  std::string kv_dtype;         // "" = dtype, or fp8 (e4m3, one scale per cache)
+  double kv_scale = 1.0 / 16;   // fp8: K/V = kv_scale x the e4m3 values, drawn as e4m3(N(0,1) / kv_scale)
   uint64_t seed = 0;
   bool seed_given = false;
   double softmax_scale = 0.0;  // 0: 1/sqrt(d)
@@ -75,6 +77,7 @@ inline void default_tolerances(Args& a) {
 inline const char* usage_text() {
   return "usage: harness --mode check|bench|metadata|ceilings [flags]\n"
          "problem:  --b N --s-q N --h-q N --h-kv N --sk N --varlen 0|1 --dtype bf16|fp16 --causal 0|1\n"
+         "          --kv-dtype bf16|fp16|fp8 (default: --dtype) --kv-scale F (fp8: K/V = F x e4m3, default 1/16)\n"
          "          --page-size N --seed N --softmax-scale F --q-scale F --seqlens a,b,c (overrides --sk/--varlen)\n"
          "          --num-pages N (minimum physical pages) --bt-slack N (-1 random) --bt-poison N\n"
          "check:    --cpu-ref auto|0|1 --tol-out F (bf16 2e-3, fp16 6e-4) --tol-excess F (bf16 2e-3, fp16 6e-4) --tol-row F (6x tol-out) --tol-lse F (1e-5)\n"
@@ -178,6 +181,12 @@ inline Args parse_args(int argc, char** argv) {
     else if (flag == "--dtype") {
       if (value != "bf16" && value != "fp16") bad_args("--dtype: '" + value + "' is not bf16 or fp16");
       a.dtype = value;
+    } else if (flag == "--kv-dtype") {
+      if (value != "bf16" && value != "fp16" && value != "fp8") bad_args("--kv-dtype: '" + value + "' is not bf16, fp16 or fp8");
+      a.kv_dtype = value;
+    } else if (flag == "--kv-scale") {
+      a.kv_scale = parse_float(flag, value);
+      if (!(a.kv_scale > 0) || !std::isfinite(a.kv_scale)) bad_args("--kv-scale must be finite and > 0");
     } else if (flag == "--seed") {
       a.seed = static_cast<uint64_t>(I(0, LLONG_MAX));
       a.seed_given = true;
@@ -211,6 +220,9 @@ inline Args parse_args(int argc, char** argv) {
     else if (flag == "--num-sms") a.num_sms = static_cast<int>(I(0, 1 << 16));
     else bad_args("unknown flag " + flag);
   }
+  if (a.kv_dtype.empty()) a.kv_dtype = a.dtype;
+  if (a.kv_dtype != a.dtype && a.kv_dtype != "fp8")
+    bad_args("--kv-dtype " + a.kv_dtype + " must equal --dtype " + a.dtype + " or be fp8");
   if (a.h_q % a.h_kv != 0)
     bad_args("--h-q " + std::to_string(a.h_q) + " is not a multiple of --h-kv " + std::to_string(a.h_kv));
   if (a.seqlens_given) {

@@ -14,6 +14,7 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -37,8 +38,16 @@ constexpr uint16_t kBf16Poison = 0x7FC1, kFp16Poison = 0x7E01;    // out before 
 constexpr uint32_t kF32Poison = 0x7FC00001u;                       // lse before the kernel runs
 constexpr size_t kGuardElems = 1024;  // poisoned elements before and after out and lse
 
+constexpr uint8_t kE4m3Nan = 0x7F;                                // unused slots of an fp8 cache
 inline uint16_t poison_bits(mlagen_dtype t) { return t == MLAGEN_BF16 ? kBf16Poison : kFp16Poison; }
-inline const char* dtype_name(mlagen_dtype t) { return t == MLAGEN_BF16 ? "bf16" : "fp16"; }
+inline const char* dtype_name(mlagen_dtype t) { return t == MLAGEN_BF16 ? "bf16" : t == MLAGEN_FP16 ? "fp16" : "fp8"; }
+
+/** An e4m3 byte as a float (exact), on the host or the device. */
+__host__ __device__ inline float e4m3_to_float(uint8_t u) {
+  __nv_fp8_e4m3 x;
+  x.__x = u;
+  return static_cast<float>(x);
+}
 
 template <int DT>
 __device__ inline uint16_t float_to_raw(float x) {
@@ -137,19 +146,26 @@ inline void fill_normal(mlagen_dtype t, uint16_t* dst, int64_t n, uint64_t key, 
   MLAGEN_LAUNCH_CHECK("fill_normal_kernel");
 }
 
-/** Cache rows (one per physical page and token): N(0,1) where the page's token is live, NaN elsewhere. */
+/**
+ * Cache rows (one per physical page and token): N(0,1) where the page's token is live, NaN elsewhere. An fp8 cache
+ * (DT MLAGEN_FP8_E4M3) holds e4m3(N(0,1) / kv_scale), so that kv_scale x the cache is N(0,1) in e4m3's precision.
+ */
 template <int DT>
-__global__ void fill_kv_kernel(uint16_t* kv, int64_t num_rows, int page_size, int row_elems,
-                               const int32_t* __restrict__ page_valid, uint64_t key) {
-  const uint16_t nan = DT == MLAGEN_BF16 ? kBf16Nan : kFp16Nan;
+__global__ void fill_kv_kernel(uint8_t* kv, int64_t num_rows, int page_size, int row_elems,
+                               const int32_t* __restrict__ page_valid, uint64_t key, float kv_scale) {
   for (int64_t r = blockIdx.x; r < num_rows; r += gridDim.x) {
     const int64_t page = r / page_size;
     const int token = static_cast<int>(r - page * page_size);
     const bool live = token < page_valid[page];
-    uint16_t* row = kv + r * row_elems;
     for (int c = threadIdx.x; c < row_elems; c += blockDim.x) {
       const uint64_t index = static_cast<uint64_t>(r) * row_elems + c;
-      row[c] = live ? float_to_raw<DT>(hashed_normal(key, index)) : nan;
+      const float x = hashed_normal(key, index);
+      if constexpr (DT == MLAGEN_FP8_E4M3) {
+        kv[r * row_elems + c] = live ? __nv_fp8_e4m3(x / kv_scale).__x : kE4m3Nan;
+      } else {
+        const uint16_t nan = DT == MLAGEN_BF16 ? kBf16Nan : kFp16Nan;
+        reinterpret_cast<uint16_t*>(kv)[r * row_elems + c] = live ? float_to_raw<DT>(x) : nan;
+      }
     }
   }
 }
@@ -159,7 +175,9 @@ __global__ void fill_kv_kernel(uint16_t* kv, int64_t num_rows, int page_size, in
 struct Problem {
   int b = 0, s_q = 0, h_q = 0, h_kv = 1, d = kHeadDim, dv = kValueDim, page_size = 64, causal = 1;
   int sk = 0, varlen = 0;
-  mlagen_dtype dtype = MLAGEN_BF16;
+  mlagen_dtype dtype = MLAGEN_BF16;     // q and out
+  mlagen_dtype kv_dtype = MLAGEN_BF16;  // dtype, or MLAGEN_FP8_E4M3
+  float kv_scale = 1.f;                 // fp8: K/V = kv_scale x the cache
   float softmax_scale = 0.f, q_scale = 1.f;
   uint64_t seed = 0;
   std::vector<int32_t> seqlens;      // [b]
@@ -175,6 +193,8 @@ struct Problem {
   int64_t rows() const { return static_cast<int64_t>(b) * s_q * h_q; }
   int64_t q_elems() const { return rows() * d; }
   int64_t kv_elems() const { return num_pages * page_size * static_cast<int64_t>(h_kv) * d; }
+  int kv_elem_bytes() const { return kv_dtype == MLAGEN_FP8_E4M3 ? 1 : 2; }
+  int64_t kv_bytes() const { return kv_elems() * kv_elem_bytes(); }
   int64_t out_elems() const { return rows() * dv; }
   int64_t lse_elems() const { return rows(); }
   /** Keys row `s` of request `bi` sees (bottom-right aligned causal mask). */
@@ -183,10 +203,10 @@ struct Problem {
     if (causal) n = std::min<int64_t>(n, static_cast<int64_t>(seqlens[bi]) - s_q + s + 1);
     return static_cast<int>(std::max<int64_t>(0, n));
   }
-  /** FLOPs and bytes by the anchor's formulas (total_kv counts every cached token once). */
+  /** FLOPs and bytes by the anchor's formulas (total_kv counts every cached token once; an fp8 cache 1 byte each). */
   double flops() const { return 2.0 * s_q * h_q * static_cast<double>(d + dv) * static_cast<double>(total_kv); }
   double bytes() const {
-    return 2.0 * (static_cast<double>(total_kv) * d + static_cast<double>(b) * s_q * h_q * (d + dv));
+    return static_cast<double>(kv_elem_bytes()) * static_cast<double>(total_kv) * d + 2.0 * static_cast<double>(b) * s_q * h_q * (d + dv);
   }
 };
 
@@ -210,6 +230,8 @@ inline Problem make_problem(const Args& a) {
   p.b = a.b; p.s_q = a.s_q; p.h_q = a.h_q; p.h_kv = a.h_kv; p.page_size = a.page_size; p.causal = a.causal;
   p.sk = a.sk; p.varlen = a.seqlens_given ? 0 : a.varlen;
   p.dtype = parse_dtype(a.dtype);
+  p.kv_dtype = a.kv_dtype == "fp8" ? MLAGEN_FP8_E4M3 : p.dtype;
+  p.kv_scale = p.kv_dtype == MLAGEN_FP8_E4M3 ? static_cast<float>(a.kv_scale) : 1.f;
   p.softmax_scale = static_cast<float>(a.softmax_scale);
   p.q_scale = static_cast<float>(a.q_scale);
   p.seed = a.seed;
@@ -278,6 +300,7 @@ inline JsonObject case_json(const Problem& p) {
   JsonObject o;
   o.integer("b", p.b).integer("s_q", p.s_q).integer("h_q", p.h_q).integer("h_kv", p.h_kv);
   o.integer("sk", p.sk).integer("varlen", p.varlen).str("dtype", dtype_name(p.dtype)).integer("causal", p.causal);
+  o.str("kv_dtype", dtype_name(p.kv_dtype)).num("kv_scale", p.kv_scale);
   o.integer("page_size", p.page_size).integer("d", p.d).integer("dv", p.dv);
   o.num("softmax_scale", p.softmax_scale).num("q_scale", p.q_scale);
   o.str("seed", std::to_string(p.seed));  // a string: seeds exceed 2^53
@@ -297,7 +320,8 @@ struct DeviceTables {
 
 /** One set of inputs and outputs. Bench rotates among several to keep L2 cold. */
 struct InputSet {
-  DeviceArray<uint16_t> q, kv;
+  DeviceArray<uint16_t> q;
+  DeviceArray<uint8_t> kv;        // kv_bytes(): 16-bit or e4m3 elements
   DeviceArray<uint16_t> out_all;  // kGuardElems + out + kGuardElems
   DeviceArray<float> lse_all;     // kGuardElems + lse + kGuardElems
   uint16_t* out() const { return out_all.ptr + kGuardElems; }
@@ -317,13 +341,13 @@ inline DeviceTables upload_tables(const Problem& p) {
 
 /** Bytes one InputSet occupies on the device. */
 inline size_t input_set_bytes(const Problem& p) {
-  return (static_cast<size_t>(p.q_elems()) + static_cast<size_t>(p.kv_elems()) + p.out_elems() + 2 * kGuardElems) * 2 +
+  return static_cast<size_t>(p.kv_bytes()) + (static_cast<size_t>(p.q_elems()) + p.out_elems() + 2 * kGuardElems) * 2 +
          (static_cast<size_t>(p.lse_elems()) + 2 * kGuardElems) * 4;
 }
 
 /** Bytes a decode must touch at least once (live cache rows, q, out, lse): what L2 must not hold. */
 inline size_t touched_bytes(const Problem& p) {
-  return static_cast<size_t>(p.total_kv) * p.h_kv * p.d * 2 + static_cast<size_t>(p.q_elems()) * 2 +
+  return static_cast<size_t>(p.total_kv) * p.h_kv * p.d * p.kv_elem_bytes() + static_cast<size_t>(p.q_elems()) * 2 +
          static_cast<size_t>(p.out_elems()) * 2 + static_cast<size_t>(p.lse_elems()) * 4;
 }
 
@@ -337,7 +361,7 @@ inline void poison_outputs(const Problem& p, InputSet& s, cudaStream_t stream) {
 inline InputSet make_input_set(const Problem& p, const DeviceTables& t, int set_index, cudaStream_t stream) {
   InputSet s;
   s.q.alloc(static_cast<size_t>(p.q_elems()));
-  s.kv.alloc(static_cast<size_t>(p.kv_elems()));
+  s.kv.alloc(static_cast<size_t>(p.kv_bytes()));
   s.out_all.alloc(static_cast<size_t>(p.out_elems()) + 2 * kGuardElems);
   s.lse_all.alloc(static_cast<size_t>(p.lse_elems()) + 2 * kGuardElems);
   const uint64_t q_key = stream_key(p.seed, 2 * static_cast<uint64_t>(set_index) + 1);
@@ -346,10 +370,12 @@ inline InputSet make_input_set(const Problem& p, const DeviceTables& t, int set_
   const int64_t rows = p.num_pages * p.page_size;
   const int row_elems = p.h_kv * p.d;
   const unsigned grid = static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(rows, 1 << 20)));
-  if (p.dtype == MLAGEN_BF16)
-    fill_kv_kernel<MLAGEN_BF16><<<grid, 192, 0, stream>>>(s.kv.ptr, rows, p.page_size, row_elems, t.page_valid.ptr, kv_key);
+  if (p.kv_dtype == MLAGEN_FP8_E4M3)
+    fill_kv_kernel<MLAGEN_FP8_E4M3><<<grid, 192, 0, stream>>>(s.kv.ptr, rows, p.page_size, row_elems, t.page_valid.ptr, kv_key, p.kv_scale);
+  else if (p.kv_dtype == MLAGEN_BF16)
+    fill_kv_kernel<MLAGEN_BF16><<<grid, 192, 0, stream>>>(s.kv.ptr, rows, p.page_size, row_elems, t.page_valid.ptr, kv_key, 1.f);
   else
-    fill_kv_kernel<MLAGEN_FP16><<<grid, 192, 0, stream>>>(s.kv.ptr, rows, p.page_size, row_elems, t.page_valid.ptr, kv_key);
+    fill_kv_kernel<MLAGEN_FP16><<<grid, 192, 0, stream>>>(s.kv.ptr, rows, p.page_size, row_elems, t.page_valid.ptr, kv_key, 1.f);
   MLAGEN_LAUNCH_CHECK("fill_kv_kernel");
   poison_outputs(p, s, stream);
   return s;
@@ -412,7 +438,8 @@ inline mlagen_decode_params decode_params(const Problem& p, const DeviceTables& 
     dp.out_stride[i] = p.out_stride[i];
   }
   dp.kv_cache = in.kv.ptr;
-  dp.kv_dtype = p.dtype;
+  dp.kv_dtype = p.kv_dtype;
+  dp.kv_scale = p.kv_dtype == MLAGEN_FP8_E4M3 ? p.kv_scale : 0.f;  // 0: a 16-bit cache leaves it unset
   dp.num_pages = p.num_pages;
   dp.page_size = p.page_size;
   dp.block_table = t.block_table.ptr;

@@ -30,7 +30,9 @@ namespace mlagen_harness {
 
 struct RefParams {
   const uint16_t* q;
-  const uint16_t* kv;
+  const uint8_t* kv;  // 16-bit elements in q's dtype, or e4m3 (kv_fp8) worth kv_scale each
+  int kv_fp8;
+  float kv_scale;
   const int32_t* block_table;
   const int32_t* seqlens;
   int64_t q_stride[3], kv_stride[3], bt_stride;
@@ -71,11 +73,13 @@ __global__ void __launch_bounds__(kRefWarps * 32) reference_attention_kernel(Ref
 
   for (int j = warp; j < n_keys; j += kRefWarps) {
     const int64_t page = p.block_table[bi * p.bt_stride + j / p.page_size];
-    const uint16_t* k_row = p.kv + page * p.kv_stride[0] + static_cast<int64_t>(j % p.page_size) * p.kv_stride[1] +
-                            static_cast<int64_t>(kv_head) * p.kv_stride[2];
+    const int64_t k_row = page * p.kv_stride[0] + static_cast<int64_t>(j % p.page_size) * p.kv_stride[1] +
+                          static_cast<int64_t>(kv_head) * p.kv_stride[2];  // in elements
     float k[kRefQPerLane];
 #pragma unroll
-    for (int i = 0; i < kRefQPerLane; ++i) k[i] = raw_to_float<DT>(k_row[lane + 32 * i]);
+    for (int i = 0; i < kRefQPerLane; ++i)
+      k[i] = p.kv_fp8 ? p.kv_scale * e4m3_to_float(p.kv[k_row + lane + 32 * i])
+                      : raw_to_float<DT>(reinterpret_cast<const uint16_t*>(p.kv)[k_row + lane + 32 * i]);
     float dot = 0.f;
 #pragma unroll
     for (int i = 0; i < kRefQPerLane; ++i) dot = fmaf(q[i], k[i], dot);
@@ -143,6 +147,8 @@ inline void run_gpu_reference(const Problem& p, const DeviceTables& t, const Inp
   RefParams rp{};
   rp.q = in.q.ptr;
   rp.kv = in.kv.ptr;
+  rp.kv_fp8 = p.kv_dtype == MLAGEN_FP8_E4M3;
+  rp.kv_scale = p.kv_scale;
   rp.block_table = t.block_table.ptr;
   rp.seqlens = t.seqlens.ptr;
   for (int i = 0; i < 3; ++i) {
@@ -186,24 +192,24 @@ inline double cpu_ref_work(const Problem& p) {
 /** Host copies of q and of the live cache pages only (the cache itself may be many GB). */
 struct HostInputs {
   std::vector<uint16_t> q;
-  std::vector<uint16_t> pages;        // live pages, in order of first use
+  std::vector<uint8_t> pages;         // live pages (kv_elem_bytes() per element), in order of first use
   std::vector<int64_t> local_of_phys;  // physical page -> index into `pages`, -1 if not copied
 };
 
 inline HostInputs download_inputs(const Problem& p, const InputSet& in) {
   HostInputs h;
   h.q = in.q.download(static_cast<size_t>(p.q_elems()));
-  const size_t page_elems = static_cast<size_t>(p.kv_stride[0]);
+  const size_t page_bytes = static_cast<size_t>(p.kv_stride[0]) * p.kv_elem_bytes();
   h.local_of_phys.assign(static_cast<size_t>(p.num_pages), -1);
-  h.pages.resize(static_cast<size_t>(p.live_pages) * page_elems);
+  h.pages.resize(static_cast<size_t>(p.live_pages) * page_bytes);
   int64_t next = 0;
   for (int bi = 0; bi < p.b; ++bi) {
     for (int32_t i = 0; i < p.live_pages_of[bi]; ++i) {
       const int32_t phys = p.block_table[static_cast<size_t>(bi) * p.max_pages + i];
       if (h.local_of_phys[phys] >= 0) continue;
       h.local_of_phys[phys] = next;
-      MLAGEN_CUDA_CHECK(cudaMemcpy(h.pages.data() + next * page_elems, in.kv.ptr + int64_t{phys} * page_elems,
-                                   page_elems * sizeof(uint16_t), cudaMemcpyDeviceToHost));
+      MLAGEN_CUDA_CHECK(cudaMemcpy(h.pages.data() + next * page_bytes, in.kv.ptr + int64_t{phys} * page_bytes, page_bytes,
+                                   cudaMemcpyDeviceToHost));
       ++next;
     }
   }
@@ -215,8 +221,15 @@ inline void run_cpu_reference(const Problem& p, const HostInputs& host, std::vec
                               std::vector<double>& lse) {
   out.assign(static_cast<size_t>(p.out_elems()), 0.0);
   lse.assign(static_cast<size_t>(p.lse_elems()), 0.0);
-  std::vector<double> decode(65536);
+  std::vector<double> decode(65536), decode_kv(65536);
   for (uint32_t u = 0; u < 65536; ++u) decode[u] = host_raw_to_float(p.dtype, static_cast<uint16_t>(u));
+  const bool kv_fp8 = p.kv_dtype == MLAGEN_FP8_E4M3;
+  if (kv_fp8) for (uint32_t u = 0; u < 256; ++u) decode_kv[u] = static_cast<double>(p.kv_scale) * e4m3_to_float(static_cast<uint8_t>(u));
+  else decode_kv = decode;
+  // Element c of a cache row (an element pointer into host.pages).
+  auto kv_at = [&](int64_t elem) {
+    return kv_fp8 ? decode_kv[host.pages[elem]] : decode_kv[reinterpret_cast<const uint16_t*>(host.pages.data())[elem]];
+  };
   const double scale = static_cast<double>(p.softmax_scale);
   const int64_t rows = p.rows();
   auto work = [&](int64_t first, int64_t last) {
@@ -235,17 +248,17 @@ inline void run_cpu_reference(const Problem& p, const HostInputs& host, std::vec
         continue;
       }
       const uint16_t* q = host.q.data() + bi * p.q_stride[0] + s * p.q_stride[1] + h * p.q_stride[2];
-      auto key_row = [&](int j) {
+      auto key_row = [&](int j) {  // the row's first element, as an element index into host.pages
         const int32_t phys = p.block_table[static_cast<size_t>(bi) * p.max_pages + j / p.page_size];
-        return host.pages.data() + host.local_of_phys[phys] * p.kv_stride[0] + static_cast<int64_t>(j % p.page_size) * p.kv_stride[1] +
+        return host.local_of_phys[phys] * p.kv_stride[0] + static_cast<int64_t>(j % p.page_size) * p.kv_stride[1] +
                static_cast<int64_t>(kv_head) * p.kv_stride[2];
       };
       scores.resize(static_cast<size_t>(n));
       double big = -std::numeric_limits<double>::infinity();
       for (int j = 0; j < n; ++j) {
-        const uint16_t* k = key_row(j);
+        const int64_t k = key_row(j);
         double dot = 0;
-        for (int c = 0; c < p.d; ++c) dot += decode[q[c]] * decode[k[c]];
+        for (int c = 0; c < p.d; ++c) dot += decode[q[c]] * kv_at(k + c);
         scores[j] = dot * scale;
         big = std::max(big, scores[j]);
       }
@@ -254,8 +267,8 @@ inline void run_cpu_reference(const Problem& p, const HostInputs& host, std::vec
       for (int j = 0; j < n; ++j) {
         const double w = std::exp(scores[j] - big);
         sum += w;
-        const uint16_t* v = key_row(j);
-        for (int c = 0; c < p.dv; ++c) acc[c] += w * decode[v[c]];
+        const int64_t v = key_row(j);
+        for (int c = 0; c < p.dv; ++c) acc[c] += w * kv_at(v + c);
       }
       for (int c = 0; c < p.dv; ++c) o[c] = acc[c] / sum;
       l_out = big + std::log(sum);
