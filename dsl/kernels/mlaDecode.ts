@@ -165,6 +165,24 @@ export function pageMultipleOf(c: { problem: { pageSize: number }; kvLoader: str
 
 const ROOT = 'mlaDecode';
 /**
+ * Where the producer threads must meet while widening a step in place, as a bit per column block: widened block cb
+ * overwrites landed blocks up to 2 cb - blocks + 1; a thread has read one block ahead of the one it writes, so a meeting
+ * before writing cb covers every block up to cb + 1. The widening starts with no meeting and adds one where a block
+ * needs more than the last covered.
+ */
+export function widenSyncBlocks(blocks: number): number {
+  let mask = 0;
+  let covered = -1;
+  for (let cb = 0; cb < blocks; ++cb) {
+    if (2 * cb - blocks + 1 > covered) {
+      mask |= 1 << cb;
+      covered = Math.min(cb + 1, blocks - 1);
+    }
+  }
+  return mask;
+}
+
+/**
  * Registers a producer thread needs to widen an fp8_e4m3 cache without spilling, measured with ptxas (session 10): the
  * widening loop spills at 56; pages smaller than the step (several boxes a step, their pages held) spill at 64.
  */
@@ -459,10 +477,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
               constant('KV_LAND_BLOCK_BYTES', blockN * kvTile.blockCols * cacheElem, 'one landed column block', 'BLOCK_N * KV_LAND_ROW_BYTES'),
               constant('WIDEN_CHUNKS_PER_THREAD', convertChunks / SM90.warpgroupThreads, "16-byte fp8 chunks of a column block each producer thread widens", 'KV_LAND_BLOCK_BYTES / 16 / 128'),
               constant(
-                'WIDEN_SYNC_FROM_BLOCK',
-                Math.max(0, Math.ceil((colBlocks - 1) / 2)),
-                'from this column block on, a widened block overwrites landed bytes (blocks <= 2 cb - KV_COL_BLOCKS + 1): the producer threads meet after reading it',
-                'KV_COL_BLOCKS / 2',
+                'WIDEN_SYNC_BLOCKS',
+                widenSyncBlocks(colBlocks),
+                'bit cb: the producer threads meet before writing column block cb, which overwrites landed blocks up to 2 cb - KV_COL_BLOCKS + 1, not all read (each thread reads one block ahead) at the last meeting',
+                undefined,
+                'uint32_t',
               ),
             ],
             arrays: [],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../dsl/config.ts';
 import { dslErrorMessages } from '../../dsl/errors.ts';
-import { DEFAULT_MLA_DECODE, lowerMlaDecode, pageMultipleOf, variantId } from '../../dsl/kernels/mlaDecode.ts';
+import { DEFAULT_MLA_DECODE, lowerMlaDecode, pageMultipleOf, variantId, widenSyncBlocks } from '../../dsl/kernels/mlaDecode.ts';
 import { CATALOGUE } from '../../dsl/catalogue.ts';
 import { assertUniqueIds } from '../../dsl/render/generate.ts';
 import { parseSpaceJson, pruneSpace } from '../../dsl/tune/space.ts';
@@ -174,7 +174,11 @@ describe('mlaDecode lowering', () => {
     expect([value('ELEM_BYTES'), value('KV_CACHE_ELEM_BYTES'), value('KV_STAGE_BYTES')]).toEqual([2, 1, 64 * 576 * 2]);
     // The step's 64 x 576 fp8 bytes end where the stage ends; 9 column blocks widen in order, the threads meeting from block 4.
     expect([value('KV_LAND_BYTES'), value('KV_LAND_OFFSET'), value('KV_LAND_ROW_BYTES'), value('KV_LAND_BLOCK_BYTES')]).toEqual([36864, 36864, 64, 4096]);
-    expect([value('WIDEN_CHUNKS_PER_THREAD'), value('WIDEN_SYNC_FROM_BLOCK'), value('KV_BOX_BYTES'), value('KV_ROW_TX_BYTES')]).toEqual([2, 4, 4096, 36864]);
+    // Widened block cb overwrites landed blocks up to 2 cb - 8; reading one block ahead, the threads meet before blocks 4 and 7.
+    expect([value('WIDEN_CHUNKS_PER_THREAD'), value('WIDEN_SYNC_BLOCKS'), value('KV_BOX_BYTES'), value('KV_ROW_TX_BYTES')]).toEqual([2, (1 << 4) | (1 << 7), 4096, 36864]);
+    // One block overwrites its own landing; two: the second overwrites both; five: block 2 overwrites landed 0 (read by
+    // all at its meeting, with 3 read ahead), block 4 overwrites 3 and 4.
+    expect([1, 2, 4, 5, 8, 9].map(widenSyncBlocks)).toEqual([0b1, 0b10, 0b100, 0b10100, 0b10010000, 0b10010000]);
     expect(plan.tma[0]).toMatchObject({ dtype: 'fp8_e4m3', box: [64, 64, 1], swizzle: 'none' });
     // full: one arrival per producer warp; landed: the TMA bytes of a step; no staging barrier (the widening zeroes rows).
     expect(plan.mbarriers.map((b) => [b.name, b.count, b.arrivals, b.txBytes])).toEqual([
