@@ -21,7 +21,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '9f954505c29e',
+    planHash: '76bc831375ee',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -39,7 +39,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2sn_kernel',
-    planHash: '0040e05894e0',
+    planHash: '9e794d0ff240',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -57,7 +57,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '7383bb0b8bea',
+    planHash: '62c7574e69b0',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 64,
@@ -75,7 +75,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_p64_m64n64_st2_c2ss_kernel',
-    planHash: '7b593ccc724f',
+    planHash: 'ac56593a3f16',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 64,
@@ -93,7 +93,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '31ce19fc86cb',
+    planHash: '92de9974e4a6',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 16,
@@ -111,7 +111,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_p16_m64n64_st2_c2sn_kernel',
-    planHash: '6011fce59776',
+    planHash: '75f4ae4beea7',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 16,
@@ -129,7 +129,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '228f7379784b',
+    planHash: '17bc34c5175c',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -147,7 +147,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_kernel',
-    planHash: '927f27bdd562',
+    planHash: '93e6e79a84fa',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -165,7 +165,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss_kernel',
-    planHash: 'c6704fa45e3e',
+    planHash: '7f68a35d8500',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -183,7 +183,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2ss_kernel',
-    planHash: '0c8bcb608eba',
+    planHash: '43292de2692c',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,
@@ -201,7 +201,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: 'ba9148e278e6',
+    planHash: '8f79696a66c2',
     qDtype: 'bf16',
     kvDtype: 'bf16',
     pageSize: 0,
@@ -219,7 +219,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca',
     kernel: 'mla_sm90_fp16_kvfp16_pany_m64n64_st2_c2sn_ldca_kernel',
-    planHash: '89fef9c9f021',
+    planHash: '2a2904148abe',
     qDtype: 'fp16',
     kvDtype: 'fp16',
     pageSize: 0,

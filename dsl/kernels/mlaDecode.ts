@@ -80,6 +80,12 @@ export interface MlaDecodeConfig {
    * by row, so any page size works, one token per page included (split-n only).
    */
   kvLoader: 'tma' | 'cp.async';
+  /**
+   * The dtype of the tiles the wgmma reads (Q, K/V, P): the queries' ('query'), or with an fp8_e4m3 cache and bf16 queries
+   * 'fp16': the cache then widens by the hardware conversion (one instruction a pair; sm_90 has none to bf16) and each
+   * piece's Q tile is converted to fp16 once, so Q must lie within fp16's range (|q| < 65504; larger becomes inf).
+   */
+  mathDtype: 'query' | 'fp16';
   allowSpills: boolean;
 }
 
@@ -103,6 +109,7 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   // by 4-8 % (evict_first no better); with one, evict_normal beats evict_last by ~1 % and evict_first loses 2-3 %.
   l2Hint: 'auto',
   kvLoader: 'tma',
+  mathDtype: 'query',
   allowSpills: false,
 };
 
@@ -146,6 +153,7 @@ export function variantId(c: MlaDecodeConfig): string {
   }
   if (c.l2Hint !== d.l2Hint) parts.push(L2_HINTS[c.l2Hint]?.code ?? `l2${c.l2Hint}`);
   if (c.kvLoader === 'cp.async') parts.push('ldca');
+  if (c.mathDtype === 'fp16') parts.push('mf16');
   // The problem's other fields, where they differ from DeepSeek's: each changes the rendered code.
   const dp = d.problem;
   if (p.dQk !== dp.dQk || p.dV !== dp.dV) parts.push(`d${p.dQk}v${p.dV}`);
@@ -245,8 +253,16 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     );
   c.throwIfAny();
 
-  // The K/V stage tiles hold the math dtype: the cache's own, or for an FP8 cache qDtype (widened by the producer).
-  const dt = kvFp8 ? p.qDtype : p.kvDtype;
+  // The Q, K/V and P tiles hold the math dtype: the cache's own, or for an FP8 cache (widened by the producer) qDtype or,
+  // with mathDtype 'fp16', fp16.
+  c.oneOf('mathDtype', cfg.mathDtype, ['query', 'fp16']);
+  if (cfg.mathDtype === 'fp16')
+    c.require(
+      kvFp8 && p.qDtype === 'bf16',
+      'mathDtype',
+      `'fp16' serves an fp8_e4m3 cache with bf16 queries (here ${p.kvDtype} with ${p.qDtype}): other caches hold their own math dtype`,
+    );
+  const dt = kvFp8 ? (cfg.mathDtype === 'fp16' ? 'fp16' : p.qDtype) : p.kvDtype;
   const elem = DTYPE_BYTES[dt];
   const cacheElem = DTYPE_BYTES[p.kvDtype];
   const consumers = cfg.consumers;
@@ -255,9 +271,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const qkN = seesaw ? blockN : blockN / consumers;
   if (seesaw) c.require(cfg.kvStages === 2, 'kvStages', `${cfg.kvStages}: the seesaw schedule alternates 2 stages between its 2 consumers`);
   const pvN = p.dV / consumers;
-  const qTile = smemTile('q', p.qDtype, blockM, p.dQk);
+  const qTile = smemTile('q', dt, blockM, p.dQk);
   const kvTile = smemTile('kv', dt, blockN, p.dQk);
-  const pTile = smemTile('p', p.qDtype, blockM, blockN);
+  const pTile = smemTile('p', dt, blockM, blockN);
   validateTile(qTile, c.at('smem', 'q'));
   validateTile(kvTile, c.at('smem', 'kv'));
   validateTile(pTile, c.at('smem', 'p'));
@@ -266,7 +282,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.require(
     pTile.blockCols >= blockN,
     'tile > blockN',
-    `${blockN} keys of ${p.qDtype} make a ${blockN * DTYPE_BYTES[p.qDtype]} B row of P: the templates keep a P row within one 128 B swizzle span`,
+    `${blockN} keys of ${dt} make a ${blockN * DTYPE_BYTES[dt]} B row of P: the templates keep a P row within one 128 B swizzle span`,
   );
   const span = SWIZZLE_BYTES[kvTile.swizzle];
   c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
@@ -355,9 +371,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
 
   const smem = planSmem(
     [
-      { name: 'q', bytes: qTile.bytes, alignment: qTile.alignment, holds: `Q tile ${blockM} x ${p.dQk} ${p.qDtype}, ${qTile.swizzle} swizzle` },
+      { name: 'q', bytes: qTile.bytes, alignment: qTile.alignment, holds: `Q tile ${blockM} x ${p.dQk} ${dt}, ${qTile.swizzle} swizzle` },
       { name: 'kv', bytes: kvTile.bytes * cfg.kvStages, alignment: kvTile.alignment, holds: `${cfg.kvStages} stages of K/V ${blockN} x ${p.dQk} ${dt}` },
-      { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${p.qDtype}` },
+      { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${dt}` },
       seesaw
         ? { name: 'rowMax', bytes: 2 * blockM * 4, alignment: 16, holds: 'row max after step A, and after step B, of a pair' }
         : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
@@ -414,7 +430,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('S_Q_MIN', p.sQ.min, 'smallest s_q accepted at launch'),
         constant('S_Q_MAX', p.sQ.max, 'largest s_q accepted at launch'),
         constant('H_KV', p.hKv, 'one latent KV head'),
-        constant('ELEM_BYTES', elem, `${dt} element of the Q, K/V and P tiles (the math dtype)`, 'int(sizeof(q_t))'),
+        constant('ELEM_BYTES', elem, `${dt} element of the Q, K/V and P tiles (the math dtype)`, 'int(sizeof(math_t))'),
         constant('KV_CACHE_ELEM_BYTES', cacheElem, `${p.kvDtype} element of the KV cache`, 'int(sizeof(kv_t))'),
       ],
       arrays: [],
@@ -437,9 +453,9 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         constant('V_COL_BLOCKS', p.dV / kvTile.blockCols, 'D_V / COL_BLOCK_ELEMS', 'D_V / COL_BLOCK_ELEMS'),
         constant('KV_COL_BLOCK_BYTES', kvTile.blockBytes, 'BLOCK_N x SPAN_BYTES', 'BLOCK_N * SPAN_BYTES'),
         constant('KV_STAGE_BYTES', kvTile.bytes, `${blockN} rows x ${p.dQk} cols x ${elem} B`, 'BLOCK_N * D_QK * ELEM_BYTES'),
-        constant('P_TILE_BYTES', pTile.bytes, `${blockM} x ${blockN} x ${DTYPE_BYTES[p.qDtype]} B`, 'BLOCK_M * BLOCK_N * ELEM_BYTES'),
+        constant('P_TILE_BYTES', pTile.bytes, `${blockM} x ${blockN} x ${DTYPE_BYTES[dt]} B`, 'BLOCK_M * BLOCK_N * ELEM_BYTES'),
         // The P tile's rows are BLOCK_N keys wide: its own swizzle span (64 keys of bf16 fill 128 B, 32 keys 64 B).
-        constant('P_SPAN_BYTES', SWIZZLE_BYTES[pTile.swizzle], `${pTile.swizzle} swizzle span derived from ${p.qDtype} rows of ${blockN}`),
+        constant('P_SPAN_BYTES', SWIZZLE_BYTES[pTile.swizzle], `${pTile.swizzle} swizzle span derived from ${dt} rows of ${blockN}`),
         constant('P_SWIZZLE_BITS', SWIZZLE_BITS[pTile.swizzle], 'log2 of the 16-byte chunks a P span permutes'),
       ],
       arrays: [],
@@ -619,6 +635,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     config: cfg,
     types: {
       q: DTYPE_CUDA[p.qDtype].cType,
+      math: DTYPE_CUDA[dt].cType,
       kv: DTYPE_CUDA[p.kvDtype].cType,
       out: DTYPE_CUDA[p.outDtype].cType,
       qAbi: DTYPE_CUDA[p.qDtype].abi,

@@ -49,7 +49,8 @@ export interface KernelPlan {
   kernelName: string;
   /** The DSL config that produced the plan, for the banner. */
   config: MlaDecodeConfig;
-  types: { q: string; kv: string; out: string; qAbi: string; kvAbi: string; outAbi: string };
+  /** C++ types: the inputs', the output's, and `math`, the dtype of the tiles the wgmma reads. */
+  types: { q: string; math: string; kv: string; out: string; qAbi: string; kvAbi: string; outAbi: string };
   sections: PlanSection[];
   wgmma: (WgmmaShape & WgmmaWrapper & { dslPath: string })[];
   tma: TmaBox[];

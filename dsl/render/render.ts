@@ -97,6 +97,8 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     kvCpAsync,
     // DSL problem.kvDtype fp8_e4m3: the producer widens each landed step to the math dtype.
     kvFp8: plan.config.problem.kvDtype === 'fp8_e4m3',
+    // DSL mathDtype: the Q tile is converted from the queries' dtype once a piece.
+    qToMath: plan.types.math !== plan.types.q,
     // DSL problem.pageSize 0: the kernel reads the page size of the call.
     pageAtLaunch: plan.config.problem.pageSize === 0,
     dtypeList: plan.config.problem.qDtype,

@@ -16,8 +16,11 @@ const nvcc = found instanceof Error ? null : found;
 const skip = nvcc ? '' : ` (skipped: no usable nvcc: ${(found as Error).message})`;
 
 describe.skipIf(!nvcc)(`an fp8_e4m3 KV cache${skip}`, () => {
-  it('builds with bf16 queries, within its register budgets', async () => {
-    const plan = lowerMlaDecode(resolveConfig({ problem: { kvDtype: 'fp8_e4m3' }, registers: { producer: 64, consumer: 216 } }));
+  it.each([
+    ['in bf16 (integer widening)', 'query'],
+    ["in fp16 (mathDtype 'fp16': the hardware conversion, Q converted once a piece)", 'fp16'],
+  ])('builds with bf16 queries computed %s, within its register budgets', async (_, mathDtype) => {
+    const plan = lowerMlaDecode(resolveConfig({ problem: { kvDtype: 'fp8_e4m3' }, mathDtype, registers: { producer: 64, consumer: 216 } } as never));
     const work = await mkdtemp(path.join(tmpdir(), 'mlagen-fp8-'));
     try {
       const dir = path.join(work, plan.variantId);

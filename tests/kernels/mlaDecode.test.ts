@@ -194,6 +194,24 @@ describe('mlaDecode lowering', () => {
     expect(Number(constantOf({ problem: { kvDtype: 'fp8_e4m3', pageSize: 16 }, registers: { producer: 72, consumer: 216 } }, 'KV_ROW_BOXES')!.value)).toBe(4);
   });
 
+  it("computes an FP8 cache with bf16 queries in fp16 where asked (mathDtype 'fp16'), and nowhere else", () => {
+    const cfg = { problem: { kvDtype: 'fp8_e4m3' }, mathDtype: 'fp16', registers: { producer: 64, consumer: 216 } };
+    const plan = lowerMlaDecode(resolveConfig(cfg as never));
+    expect(plan.variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16');
+    expect(plan.types).toMatchObject({ q: '__nv_bfloat16', math: '__half', kv: '__nv_fp8_e4m3', out: '__nv_bfloat16' });
+    expect(plan.wgmma.map((w) => w.dtype)).toEqual(['fp16', 'fp16']);
+    expect(plan.smem.buffers.find((b) => b.name === 'q')!.holds).toContain('fp16');
+    // Every other variant computes in its own dtype.
+    expect(lowerMlaDecode(DEFAULT_MLA_DECODE).types.math).toBe('__nv_bfloat16');
+    expect(rejection({ mathDtype: 'fp16' })).toEqual([
+      "mlaDecode > mathDtype: 'fp16' serves an fp8_e4m3 cache with bf16 queries (here bf16 with bf16): other caches hold their own math dtype",
+    ]);
+    expect(rejection({ ...cfg, problem: { kvDtype: 'fp8_e4m3', qDtype: 'fp16', outDtype: 'fp16' } })).toEqual([
+      "mlaDecode > mathDtype: 'fp16' serves an fp8_e4m3 cache with bf16 queries (here fp8_e4m3 with fp16): other caches hold their own math dtype",
+    ]);
+    expect(rejection({ mathDtype: 'fp32' })).toEqual(["mlaDecode > mathDtype: 'fp32' is not one of 'query', 'fp16'"]);
+  });
+
   it('refuses an FP8 KV cache where nothing widens it, naming the field', () => {
     expect(rejection({ problem: { kvDtype: 'fp8_e4m3' } })).toEqual([
       'mlaDecode > registers > producer: 40: the producer widens fp8_e4m3 steps and needs at least 64 registers (e.g. producer 64, consumer 216)',
