@@ -1,6 +1,6 @@
-// Which variant serves which shape: the dispatcher library routes each mlagen_decode call by q dtype, KV
-// page size and query rows (s_q*h_q/h_kv) to one catalogue variant; a variant for any page size (pageSize 0)
-// serves the page sizes no other variant of the dtype has. Rules are checked here: every dtype and
+// Which variant serves which shape: the dispatcher library routes each mlagen_decode call by q dtype, KV cache
+// dtype, KV page size and query rows (s_q*h_q/h_kv) to one catalogue variant; a variant for any page size (pageSize 0)
+// serves the page sizes no other variant of the dtypes has. Rules are checked here: every dtype and
 // page size of the catalogue must be covered for every row count exactly once, and all routed variants must
 // share one split-KV schedule and head dims (the metadata is planned once for all of them; it does not
 // depend on the page size).
@@ -21,6 +21,8 @@ export interface DispatchPolicy {
 export interface DispatchRule {
   variantId: string;
   dtype: DType;
+  /** The cache's dtype: dtype's own, or fp8_e4m3. */
+  kvDtype: DType;
   /** The page size served; 0 with pageMultiple k: every page size that is a multiple of k. */
   pageSize: number;
   pageMultiple: number;
@@ -36,10 +38,12 @@ export interface DispatchRule {
 export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: readonly DispatchPolicy[]): DispatchRule[] {
   const c = new Checker(['dispatch']);
   const rules: DispatchRule[] = [];
-  const dtypes = [...new Set(catalogue.map((v) => v.problem.qDtype))];
+  // Routes are per (q dtype, cache dtype): a 16-bit cache in the queries' dtype, or an fp8 one.
+  const pairs = [...new Map(catalogue.map((v) => [`${v.problem.qDtype}/${v.problem.kvDtype}`, { dtype: v.problem.qDtype, kvDtype: v.problem.kvDtype }])).values()];
   const mainPage = DEFAULT_MLA_DECODE.problem.pageSize;
-  for (const dtype of dtypes) {
-    const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype);
+  for (const { dtype, kvDtype } of pairs) {
+    const ofDtype = catalogue.filter((v) => v.problem.qDtype === dtype && v.problem.kvDtype === kvDtype);
+    const dtypeName = kvDtype === dtype ? dtype : `${dtype} > kv ${kvDtype}`;
     // Groups by the pages served: one size, or (pageSize 0) every multiple of pageMultipleOf. The default page size
     // first: tools that look at one route (check, bench) take the first; then the other fixed sizes; then the variants
     // that take the size at launch, the largest multiple first: the library takes the first route that matches, so a
@@ -54,7 +58,7 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
     });
     for (const { page, multiple: pageMultiple } of groups) {
       const group = ofDtype.filter((v) => nameOf(groupOf(v)) === nameOf({ page, multiple: pageMultiple }));
-      const where = groups.length > 1 ? `${dtype} > page ${pageText(page, pageMultiple)}` : dtype;
+      const where = groups.length > 1 ? `${dtypeName} > page ${pageText(page, pageMultiple)}` : dtypeName;
       const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
       let next = 1;
       for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
@@ -63,13 +67,23 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
         if (!v && ofDtype.some((x) => x.mathSchedule === p.mathSchedule)) {
           v = group[0]!;
           why = `no ${p.mathSchedule} variant for pages of ${pageText(page, pageMultiple)} tokens: ${v.mathSchedule}`;
+        } else if (!v && kvDtype !== dtype) {
+          // An fp8 cache is widened by the split-n producer only: its variants take every row count.
+          v = group[0]!;
+          why = `no ${p.mathSchedule} variant for a ${kvDtype} cache: ${v.mathSchedule}`;
         }
-        if (!c.require(!!v, `${dtype} > ${p.mathSchedule}`, `no catalogue variant has this schedule for ${dtype}`)) continue;
+        if (!c.require(!!v, `${dtypeName} > ${p.mathSchedule}`, `no catalogue variant has this schedule for ${dtypeName}`)) continue;
         c.require(p.rows.min === next, `${where} > rows`, `${p.mathSchedule} starts at ${p.rows.min}, but rows ${next}.. are not covered (or covered twice)`);
-        const rule = { variantId: variantId(v!), dtype, pageSize: page, pageMultiple, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why };
+        const rule = { variantId: variantId(v!), dtype, kvDtype, pageSize: page, pageMultiple, rows: { min: p.rows.min, max: Math.min(p.rows.max, maxRows) }, why };
         const last = rules[rules.length - 1];
         const continues =
-          last && last.variantId === rule.variantId && last.dtype === dtype && last.pageSize === page && last.pageMultiple === pageMultiple && last.rows.max + 1 === rule.rows.min;
+          last &&
+          last.variantId === rule.variantId &&
+          last.dtype === dtype &&
+          last.kvDtype === kvDtype &&
+          last.pageSize === page &&
+          last.pageMultiple === pageMultiple &&
+          last.rows.max + 1 === rule.rows.min;
         if (continues) {
           last.rows = { min: last.rows.min, max: rule.rows.max };
           last.why = `${last.why}; from ${rule.rows.min} rows: ${why}`;

@@ -233,5 +233,77 @@ export const variants: readonly VariantEntry[] = [
       min: 1,
       max: 16384
     }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16_kernel',
+    planHash: 'd7bfea207843',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231456,
+    registerBudget: 63488,
+    rows: {
+      min: 1,
+      max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_kernel',
+    planHash: '618fff030439',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231456,
+    registerBudget: 63488,
+    rows: {
+      min: 1,
+      max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16_kernel',
+    planHash: '2750fb7598d3',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231456,
+    registerBudget: 63488,
+    rows: {
+      min: 1,
+      max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_kernel',
+    planHash: 'ed5a7be00559',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 64,
+    blockN: 64,
+    kvStages: 2,
+    threads: 384,
+    smemBytes: 231456,
+    registerBudget: 63488,
+    rows: {
+      min: 1,
+      max: 16384
+    }
   }
 ];

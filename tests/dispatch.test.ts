@@ -18,19 +18,26 @@ const messages = (f: () => unknown): string[] => {
 describe('dispatch rules', () => {
   it('route every dtype, page size and row count of the catalogue to exactly one variant', () => {
     const rules = dispatchRules(CATALOGUE, DISPATCH_POLICY);
-    const groups = [...new Set(CATALOGUE.map((v) => `${v.problem.pageSize}/${pageMultipleOf(v)}`))];
-    expect(groups.sort()).toEqual(['0/1', '0/64', '16/0', '64/0']);
-    for (const dtype of ['bf16', 'fp16'] as const)
-      for (const group of groups) {
-        const [page, multiple] = group.split('/').map(Number) as [number, number];
-        for (let rows = 1; rows <= 16384; ++rows) {
-          const hits = rules.filter((r) => r.dtype === dtype && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max);
-          expect(hits.length, `${dtype} page ${group} rows ${rows}`).toBe(1);
-          expect(hits[0]!.variantId, `${dtype} page ${group}`).toContain(`_p${page === 0 ? 'any' : page}_`);
-        }
+    const groups = [...new Set(CATALOGUE.map((v) => `${v.problem.qDtype}/${v.problem.kvDtype}/${v.problem.pageSize}/${pageMultipleOf(v)}`))];
+    expect(groups.sort()).toEqual([
+      'bf16/bf16/0/1', 'bf16/bf16/0/64', 'bf16/bf16/16/0', 'bf16/bf16/64/0',
+      'bf16/fp8_e4m3/0/64', 'bf16/fp8_e4m3/64/0',
+      'fp16/fp16/0/1', 'fp16/fp16/0/64', 'fp16/fp16/16/0', 'fp16/fp16/64/0',
+      'fp16/fp8_e4m3/0/64', 'fp16/fp8_e4m3/64/0',
+    ]);
+    for (const group of groups) {
+      const [dtype, kvDtype, page, multiple] = group.split('/').map((x, i) => (i < 2 ? x : Number(x))) as [string, string, number, number];
+      for (let rows = 1; rows <= 16384; ++rows) {
+        const hits = rules.filter(
+          (r) => r.dtype === dtype && r.kvDtype === kvDtype && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max,
+        );
+        expect(hits.length, `${group} rows ${rows}`).toBe(1);
+        expect(hits[0]!.variantId, group).toContain(`_p${page === 0 ? 'any' : page}_`);
+        expect(hits[0]!.variantId, group).toContain(`_kv${kvDtype}_`);
       }
-    const at = (page: number, rows: number, multiple = 0) =>
-      rules.find((r) => r.dtype === 'bf16' && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max)!;
+    }
+    const at = (page: number, rows: number, multiple = 0, kvDtype = 'bf16') =>
+      rules.find((r) => r.dtype === 'bf16' && r.kvDtype === kvDtype && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max)!;
     expect(at(64, 1).variantId).toMatch(/_c2sn$/);
     expect(at(64, 64).variantId).toMatch(/_c2sn$/);
     expect(at(64, 65).variantId).toMatch(/_c2ss$/);
@@ -42,16 +49,21 @@ describe('dispatch rules', () => {
     expect(at(0, 256, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
     expect(at(0, 1, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
     expect(at(0, 4096, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
+    // An fp8 cache: split-n at every row count (there is no fp8 seesaw), bf16 queries computed in fp16.
+    expect(at(64, 256, 0, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16');
+    expect(at(64, 256, 0, 'fp8_e4m3').why).toContain('no seesaw variant for a fp8_e4m3 cache: split-n');
+    expect(at(0, 1, 64, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16');
     // The default page size comes first (check and bench use the first route); within a dtype the fixed pages, then
     // the multiples of 64, then any: the library takes the first route that matches.
     expect(rules[0]!.pageSize).toBe(64);
-    for (const dtype of ['bf16', 'fp16'] as const) {
-      const order = rules.filter((r) => r.dtype === dtype).map((r) => (r.pageMultiple === 0 ? 0 : r.pageMultiple === 1 ? 2 : 1));
-      expect(order, dtype).toEqual([...order].sort((a, b) => a - b));
-    }
+    for (const dtype of ['bf16', 'fp16'] as const)
+      for (const kvDtype of [dtype, 'fp8_e4m3'] as const) {
+        const order = rules.filter((r) => r.dtype === dtype && r.kvDtype === kvDtype).map((r) => (r.pageMultiple === 0 ? 0 : r.pageMultiple === 1 ? 2 : 1));
+        expect(order, `${dtype}/${kvDtype}`).toEqual([...order].sort((a, b) => a - b));
+      }
     // What the library's first match picks (dispatch.cu's serves_page), page by page.
     const route = (page: number, rows: number) =>
-      rules.find((r) => r.dtype === 'bf16' && (r.pageSize === page || (r.pageMultiple > 0 && page % r.pageMultiple === 0)) && rows >= r.rows.min && rows <= r.rows.max)!.variantId;
+      rules.find((r) => r.dtype === 'bf16' && r.kvDtype === 'bf16' && (r.pageSize === page || (r.pageMultiple > 0 && page % r.pageMultiple === 0)) && rows >= r.rows.min && rows <= r.rows.max)!.variantId;
     expect(route(64, 16)).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
     expect(route(128, 256)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
     expect(route(192, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
@@ -69,12 +81,16 @@ describe('dispatch rules', () => {
       'dispatch > fp16 > page 16 > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page 64n > rows: rows 65..16384 are served by no rule',
       'dispatch > fp16 > page any > rows: rows 65..16384 are served by no rule',
+      'dispatch > bf16 > kv fp8_e4m3 > page 64 > rows: rows 65..16384 are served by no rule',
+      'dispatch > bf16 > kv fp8_e4m3 > page 64n > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > kv fp8_e4m3 > page 64 > rows: rows 65..16384 are served by no rule',
+      'dispatch > fp16 > kv fp8_e4m3 > page 64n > rows: rows 65..16384 are served by no rule',
     ]);
     expect(messages(() => dispatchRules(CATALOGUE, [
       { rows: { min: 1, max: 32 }, mathSchedule: 'split-n', why: '' },
       { rows: { min: 40, max: 512 }, mathSchedule: 'seesaw', why: '' },
     ]))).toContain('dispatch > bf16 > page 64 > rows: seesaw starts at 40, but rows 33.. are not covered (or covered twice)');
-    const onlySplitN = CATALOGUE.filter((v) => v.mathSchedule === 'split-n');
+    const onlySplitN = CATALOGUE.filter((v) => v.mathSchedule === 'split-n' && v.problem.kvDtype !== 'fp8_e4m3');
     expect(messages(() => dispatchRules(onlySplitN, DISPATCH_POLICY))).toContain(
       'dispatch > bf16 > seesaw: no catalogue variant has this schedule for bf16',
     );

@@ -9,6 +9,9 @@ import { renderTemplate } from './handlebars.ts';
 import type { RenderedFile } from './render.ts';
 import { REGENERATE_COMMAND, bannerFrame, buildSpec, harnessSources } from './render.ts';
 
+/** A route's dtypes in words: `bf16`, or `bf16 with a fp8_e4m3 cache`. */
+const routeDtypes = (r: DispatchRule) => (r.kvDtype === r.dtype ? r.dtype : `${r.dtype} with a ${r.kvDtype} cache`);
+
 export function renderDispatch(plans: readonly KernelPlan[], rules: readonly DispatchRule[], source: string): RenderedFile[] {
   const routed = plans.filter((p) => rules.some((r) => r.variantId === p.variantId));
   const hash = planHash({ rules, variants: routed.map(planHash) } as never);
@@ -17,7 +20,7 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     `variant:   ${DISPATCH_ID} (routes to ${routed.length} variants)`,
     `plan hash: ${hash}`,
     `routing:   ${source}`,
-    ...rules.map((r) => `route:     ${r.dtype} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max} -> ${r.variantId}`),
+    ...rules.map((r) => `route:     ${routeDtypes(r)} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max} -> ${r.variantId}`),
   ]);
   const dtypes = [...new Set(rules.map((r) => r.dtype))];
   const shim = (p: KernelPlan) => ({
@@ -36,9 +39,14 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     dispatchId: DISPATCH_ID,
     dtypeList: dtypes.join(','),
     variants: routed.map((p) => ({ id: p.variantId, sym: entryPointSymbols(p.variantId) })),
-    rules: rules.map((r) => ({ ...r, dtypeAbi: DTYPE_CUDA[r.dtype].abi, decodeSymbol: entryPointSymbols(r.variantId).decode })),
+    rules: rules.map((r) => ({
+      ...r,
+      dtypeAbi: DTYPE_CUDA[r.dtype].abi,
+      kvDtypeAbi: DTYPE_CUDA[r.kvDtype].abi,
+      decodeSymbol: entryPointSymbols(r.variantId).decode,
+    })),
     planner: entryPointSymbols(routed[0]!.variantId),
-    routesText: rules.map((r) => `${r.dtype} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max}`).join(', '),
+    routesText: rules.map((r) => `${routeDtypes(r)} page ${pageText(r.pageSize, r.pageMultiple)} rows ${r.rows.min}..${r.rows.max}`).join(', '),
   };
   const libObjects = [
     ...routed.map((p) => ({ name: p.variantId, source: `variants/${p.variantId}.cu`, ptxasReport: true })),

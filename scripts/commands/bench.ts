@@ -32,6 +32,8 @@ export interface BenchCommandOptions {
   verify?: boolean;
   anchor?: string;
   dtype?: Dtype;
+  /** 'fp8': run every case with an fp8_e4m3 cache (default: the variant's own cache; the dispatcher routes by it). */
+  kvDtype?: 'fp8';
   /** Run every case with this KV page size (default: the variant's; for the dispatcher, its first route's). */
   pageSize?: number;
   seed?: string;
@@ -130,7 +132,8 @@ export async function runBenchCommand(
   const id = ids[0]!;
   const binary = opts.harness ?? harnessBinary(root, id);
   if (!existsSync(binary)) return fail(`${binary} not found: run \`mlagen build ${id}\` first`);
-  const { dtype, pageSize, kvFp8 } = await variantSettings(root, id, opts);
+  const { dtype, pageSize, kvFp8: ownFp8 } = await variantSettings(root, id, opts);
+  const kvFp8 = ownFp8 || opts.kvDtype === 'fp8';
   const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), dtype, pageSize, kvFp8);
   if (cases.length === 0) return fail(`no case matches --cases ${opts.cases ?? 'matrix'} --filter ${opts.filter ?? ''}`);
   const anchor = loadAnchor(root, opts.anchor);
@@ -221,6 +224,7 @@ export function registerBench(program: Command): Command {
     .option('--no-ceilings', 'skip measuring the copy and matmul ceilings')
     .option('--no-verify', 'skip the correctness check before timing')
     .addOption(new Option('--dtype <dtype>', "run every case in this dtype (default: the variant's)").choices(['bf16', 'fp16']))
+    .addOption(new Option('--kv-dtype <dtype>', "run every case with this cache dtype (default: the variant's; the dispatcher routes by it)").choices(['fp8']))
     .option('--page-size <n>', "run every case with this KV page size (default: the variant's; the dispatcher routes by it)", positiveInt)
     .option('--seed <n>', 'seed for the inputs')
     .option('--anchor <file>', 'FlashMLA anchor markdown (default: ../shared/anchors/flashmla-h100.md)')

@@ -32,6 +32,8 @@ export interface CheckCommandOptions {
   allVariants?: boolean;
   /** Run every case in this dtype (default: the variant's q dtype from the manifest). */
   dtype?: Dtype;
+  /** 'fp8': run every case with an fp8_e4m3 cache (default: the variant's own cache; the dispatcher routes by it). */
+  kvDtype?: 'fp8';
   /** Run every case with this KV page size (default: the variant's; for the dispatcher, its first route's). */
   pageSize?: number;
   seed?: string;
@@ -149,7 +151,8 @@ export async function runCheckCommand(
   const width = Math.max(...cases.map((c) => c.id.length));
   const report: { variant: string; results: CaseResult[] }[] = [];
   for (const [i, id] of ids.entries()) {
-    const { dtype, pageSize, kvFp8 } = await variantSettings(root, id, opts);
+    const { dtype, pageSize, kvFp8: ownFp8 } = await variantSettings(root, id, opts);
+    const kvFp8 = ownFp8 || opts.kvDtype === 'fp8';
     const run = forVariant(cases, dtype, pageSize, kvFp8);
     io.stderr(`mlagen check ${id}: ${run.length} cases${dtype ? ` in ${dtype}` : ''}\n`);
     let n = 0;
@@ -196,6 +199,7 @@ export function registerCheck(program: Command): Command {
     .option('--filter <ids>', 'only cases whose id contains one of these comma-separated strings')
     .option('--all-variants', 'check every variant of generated/manifest.ts')
     .addOption(new Option('--dtype <dtype>', "run every case in this dtype (default: the variant's)").choices(['bf16', 'fp16']))
+    .addOption(new Option('--kv-dtype <dtype>', "run every case with this cache dtype (default: the variant's; the dispatcher routes by it)").choices(['fp8']))
     .option('--page-size <n>', "run every case with this KV page size (default: the variant's; the dispatcher routes by it)", positiveInt)
     .option('--seed <n>', 'seed for the inputs (default: fresh each run; the JSON reports it)')
     .addOption(new Option('--cpu-ref <when>', 'float64 CPU reference').choices(['auto', '0', '1']))

@@ -24,6 +24,9 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw --format=csv,nohe
       cli check "$v" --cases all --page-size "$page" > "$out/check-bf16-p$page.txt" 2>&1; echo "check bf16 page $page exit=$?"; tail -1 "$out/check-bf16-p$page.txt"
       cli check "$v" --cases all --page-size "$page" --dtype fp16 > "$out/check-fp16-p$page.txt" 2>&1; echo "check fp16 page $page exit=$?"; tail -1 "$out/check-fp16-p$page.txt"
     done
+    # fp8_e4m3 caches (bf16 queries computed in fp16, fp16 queries), routed by the cache dtype
+    cli check "$v" --cases all --kv-dtype fp8 > "$out/check-fp8-bf16.txt" 2>&1; echo "check fp8 cache, bf16 exit=$?"; tail -1 "$out/check-fp8-bf16.txt"
+    cli check "$v" --cases all --kv-dtype fp8 --dtype fp16 > "$out/check-fp8-fp16.txt" 2>&1; echo "check fp8 cache, fp16 exit=$?"; tail -1 "$out/check-fp8-fp16.txt"
     cli check-schedule "$v" 2>&1 | tail -1; echo "check-schedule exit=${PIPESTATUS[0]}"
   fi
   if want bench; then cli bench "$v" --cases matrix --json > "$out/bench.json" 2> "$out/bench.log"; echo "bench exit=$?"; fi

@@ -88,11 +88,22 @@ export function declaredEntryPoints(header: string): string[] {
   return [...names];
 }
 
-/** Loads the variants named (default: every manifest variant), in dispatch order (see dispatchOrder). */
+/** Whether the torch package can serve a generated variant's dtypes (an fp8 cache it cannot: no kv scale in its API). */
+function torchServes(root: string, id: string): boolean {
+  const plan = join(root, 'generated', id, 'plan.json');
+  if (!existsSync(plan)) return true;  // loadVariant says what is missing
+  const p = (JSON.parse(readFileSync(plan, 'utf8')) as PlanJson).config.problem;
+  return [p.qDtype, p.kvDtype, p.outDtype ?? p.qDtype].every((d) => TORCH_DTYPES[d] !== undefined);
+}
+
+/**
+ * Loads the variants named (default: every manifest variant whose dtypes torch maps, so not the fp8-cache ones), in
+ * dispatch order (see dispatchOrder).
+ */
 export async function loadTorchVariants(root: string, ids?: readonly string[]): Promise<TorchVariant[]> {
   const manifest = await manifestRows(root);
   if (manifest.length === 0) throw new TorchEmitError('generated/manifest.ts lists no variant: run `mlagen generate` first');
-  const wanted = ids && ids.length > 0 ? [...ids] : manifest.map((m) => m.id);
+  const wanted = ids && ids.length > 0 ? [...ids] : manifest.map((m) => m.id).filter((id) => torchServes(root, id));
   const seen = new Set<string>();
   const out: TorchVariant[] = [];
   for (const id of wanted) {

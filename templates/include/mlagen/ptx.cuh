@@ -57,6 +57,18 @@ __device__ __forceinline__ bool mbarrier_ready(uint64_t* bar, uint32_t parity) {
   return done != 0;
 }
 
+// ---- shared memory by address ------------------------------------------------------------------------
+/** 16 bytes at a shared-window address: for code the compiler cannot prove works on shared memory (an out-of-line
+ *  function given a pointer), which would otherwise address it generically. */
+__device__ __forceinline__ uint4 ld_shared_u4(uint32_t addr) {
+  uint4 v;
+  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr) : "memory");
+  return v;
+}
+__device__ __forceinline__ void st_shared_u4(uint32_t addr, const uint4& v) {
+  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};" ::"r"(addr), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w) : "memory");
+}
+
 // ---- fences and named barriers ----------------------------------------------------------------
 /** Orders this thread's generic-proxy shared-memory writes before later async-proxy reads (wgmma, TMA). */
 __device__ __forceinline__ void fence_proxy_async_shared() {
