@@ -25,6 +25,7 @@ export interface DtypeNames {
 export const TORCH_DTYPES: Readonly<Record<string, DtypeNames>> = {
   bf16: { abi: 'MLAGEN_BF16', torch: 'torch.bfloat16' },
   fp16: { abi: 'MLAGEN_FP16', torch: 'torch.float16' },
+  fp8_e4m3: { abi: 'MLAGEN_FP8_E4M3', torch: 'torch.float8_e4m3fn' },
 };
 
 export interface TorchVariant {
@@ -88,22 +89,11 @@ export function declaredEntryPoints(header: string): string[] {
   return [...names];
 }
 
-/** Whether the torch package can serve a generated variant's dtypes (an fp8 cache it cannot: no kv scale in its API). */
-function torchServes(root: string, id: string): boolean {
-  const plan = join(root, 'generated', id, 'plan.json');
-  if (!existsSync(plan)) return true;  // loadVariant says what is missing
-  const p = (JSON.parse(readFileSync(plan, 'utf8')) as PlanJson).config.problem;
-  return [p.qDtype, p.kvDtype, p.outDtype ?? p.qDtype].every((d) => TORCH_DTYPES[d] !== undefined);
-}
-
-/**
- * Loads the variants named (default: every manifest variant whose dtypes torch maps, so not the fp8-cache ones), in
- * dispatch order (see dispatchOrder).
- */
+/** Loads the variants named (default: every manifest variant), in dispatch order (see dispatchOrder). */
 export async function loadTorchVariants(root: string, ids?: readonly string[]): Promise<TorchVariant[]> {
   const manifest = await manifestRows(root);
   if (manifest.length === 0) throw new TorchEmitError('generated/manifest.ts lists no variant: run `mlagen generate` first');
-  const wanted = ids && ids.length > 0 ? [...ids] : manifest.map((m) => m.id).filter((id) => torchServes(root, id));
+  const wanted = ids && ids.length > 0 ? [...ids] : manifest.map((m) => m.id);
   const seen = new Set<string>();
   const out: TorchVariant[] = [];
   for (const id of wanted) {

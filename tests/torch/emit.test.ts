@@ -15,10 +15,8 @@ import { locateNvcc } from '../../scripts/build/nvcc.ts';
 import { EMIT_RECORD, TorchEmitError, renderTorchPackage, writeTorchPackage, type TorchPackage } from '../../scripts/torch/emit.ts';
 import { checkSharedSchedule, declaredEntryPoints, dispatchOrder, renamedSymbol, type TorchVariant } from '../../scripts/torch/variants.ts';
 
-/** The manifest variants the package serves by default: not the fp8-cache ones (torch's API has no kv scale). */
-const torchVariants = manifestVariants.filter((v) => v.kvDtype === v.qDtype);
-/** Their ids in dispatch order: the narrowest rows range first, ties in manifest order. */
-const ids = torchVariants
+/** Manifest ids in dispatch order: the narrowest rows range first, ties in manifest order. */
+const ids = manifestVariants
   .map((v, i) => ({ v, i }))
   .sort((a, b) => a.v.rows.max - a.v.rows.min - (b.v.rows.max - b.v.rows.min) || a.i - b.i)
   .map((x) => x.v.id);
@@ -138,12 +136,12 @@ describe('the dispatch table', () => {
     const t = table();
     const entries = [...t.matchAll(/Variant\{"([^"]+)", (MLAGEN_\w+), (MLAGEN_\w+), (MLAGEN_\w+),\s*\/\*page_size=\*\/(\d+)/g)];
     expect(entries.map((e) => e[1])).toEqual(ids);
-    expect([...ids].sort()).toEqual(torchVariants.map((v) => v.id).sort());
-    expect(manifestVariants.some((v) => v.kvDtype === 'fp8_e4m3')).toBe(true);  // left out, not forgotten
-    for (const v of torchVariants) {
+    expect([...ids].sort()).toEqual(manifestVariants.map((v) => v.id).sort());
+    expect(manifestVariants.some((v) => v.kvDtype === 'fp8_e4m3')).toBe(true);  // fp8 caches served too
+    for (const v of manifestVariants) {
       const e = entries[ids.indexOf(v.id)]!;
       expect(e[2]).toBe(v.qDtype === 'bf16' ? 'MLAGEN_BF16' : 'MLAGEN_FP16');
-      expect(e[3]).toBe(v.kvDtype === 'bf16' ? 'MLAGEN_BF16' : 'MLAGEN_FP16');
+      expect(e[3]).toBe({ bf16: 'MLAGEN_BF16', fp16: 'MLAGEN_FP16', fp8_e4m3: 'MLAGEN_FP8_E4M3' }[v.kvDtype]);
       expect(Number(e[5])).toBe(v.pageSize);
       expect(t).toContain(`/*rows=*/Range{ ${v.rows.min}, ${v.rows.max} }`);
     }
@@ -358,7 +356,7 @@ const TORCH_STUB: Record<string, string> = {
 #include <utility>
 #include <vector>
 namespace c10 {
-enum class ScalarType { Byte, Char, Short, Int, Long, Half, Float, Double, Bool, BFloat16, Undefined };
+enum class ScalarType { Byte, Char, Short, Int, Long, Half, Float, Double, Bool, BFloat16, Float8_e4m3fn, Undefined };
 inline const char* toString(ScalarType) { return "X"; }
 class IntArrayRef {
  public:
@@ -380,7 +378,7 @@ using c10::ScalarType;
 using c10::Device;
 constexpr ScalarType kByte = ScalarType::Byte, kChar = ScalarType::Char, kShort = ScalarType::Short, kInt = ScalarType::Int,
                      kLong = ScalarType::Long, kHalf = ScalarType::Half, kFloat = ScalarType::Float, kDouble = ScalarType::Double,
-                     kBool = ScalarType::Bool, kBFloat16 = ScalarType::BFloat16;
+                     kBool = ScalarType::Bool, kBFloat16 = ScalarType::BFloat16, kFloat8_e4m3fn = ScalarType::Float8_e4m3fn;
 struct TensorOptions { TensorOptions dtype(ScalarType) const { return *this; } };
 class Tensor {
  public:
