@@ -132,8 +132,7 @@ export async function runBenchCommand(
   const id = ids[0]!;
   const binary = opts.harness ?? harnessBinary(root, id);
   if (!existsSync(binary)) return fail(`${binary} not found: run \`mlagen build ${id}\` first`);
-  const { dtype, pageSize, kvFp8: ownFp8 } = await variantSettings(root, id, opts);
-  const kvFp8 = ownFp8 || opts.kvDtype === 'fp8';
+  const { dtype, pageSize, kvFp8 } = await variantSettings(root, id, opts);
   const cases = forVariant(selectCases(opts.cases ?? 'matrix', opts.filter), dtype, pageSize, kvFp8);
   if (cases.length === 0) return fail(`no case matches --cases ${opts.cases ?? 'matrix'} --filter ${opts.filter ?? ''}`);
   const anchor = loadAnchor(root, opts.anchor);

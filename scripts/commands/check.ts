@@ -151,8 +151,7 @@ export async function runCheckCommand(
   const width = Math.max(...cases.map((c) => c.id.length));
   const report: { variant: string; results: CaseResult[] }[] = [];
   for (const [i, id] of ids.entries()) {
-    const { dtype, pageSize, kvFp8: ownFp8 } = await variantSettings(root, id, opts);
-    const kvFp8 = ownFp8 || opts.kvDtype === 'fp8';
+    const { dtype, pageSize, kvFp8 } = await variantSettings(root, id, opts);
     const run = forVariant(cases, dtype, pageSize, kvFp8);
     io.stderr(`mlagen check ${id}: ${run.length} cases${dtype ? ` in ${dtype}` : ''}\n`);
     let n = 0;

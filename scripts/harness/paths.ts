@@ -70,19 +70,19 @@ export function variantPageSize(root: string, id: string, harness?: string): num
 }
 
 /**
- * The dtype and KV page size the cases of a variant run in: the given ones, else the variant's own. A harness
+ * The dtype, KV page size and cache the cases of a variant run in: the given ones, else the variant's own. A harness
  * built outside generated/ (a tune candidate, a coverage point) is read by the plan.json beside it.
  */
 export async function variantSettings(
   root: string,
   id: string,
-  given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined; harness?: string | undefined },
+  given: { dtype?: 'bf16' | 'fp16' | undefined; pageSize?: number | undefined; kvDtype?: 'fp8' | undefined; harness?: string | undefined },
 ): Promise<{ dtype: 'bf16' | 'fp16' | undefined; pageSize: number | undefined; kvFp8: boolean }> {
   const problem = variantPlan(root, id, given.harness)?.config?.problem;
   const q = problem?.qDtype;
   const own = q === 'bf16' || q === 'fp16' ? q : await variantDtype(root, id);
-  // An fp8 cache is the variant's own choice: its cases run with one (the harness's --kv-dtype fp8).
-  const kvFp8 = problem?.kvDtype === 'fp8_e4m3';
+  // An fp8 cache: asked for (the dispatcher routes by it), or the variant's own (the harness's --kv-dtype fp8).
+  const kvFp8 = given.kvDtype === 'fp8' || problem?.kvDtype === 'fp8_e4m3';
   return { dtype: given.dtype ?? own, pageSize: given.pageSize ?? variantPageSize(root, id, given.harness), kvFp8 };
 }
 
