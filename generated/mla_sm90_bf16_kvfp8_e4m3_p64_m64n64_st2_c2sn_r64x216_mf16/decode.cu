@@ -451,6 +451,28 @@ __device__ __forceinline__ void load_blocks(const CUtensorMap* kv_map, uint64_t*
   }
 }
 
+// The physical pages of a step's boxes (-1: past the piece's end or the block table's row) and how many are live.
+struct StepPages {
+  int32_t page[KV_ROW_BOXES];
+  int live;
+  __device__ __forceinline__ void look_up(const DecodeArgs& a, const int32_t* table, int tok0, int end) {
+    live = 0;
+#pragma unroll
+    for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
+      const int tok = tok0 + rb * KV_BOX_ROWS;
+      const int logical = tok / page_size_of(a);
+      const bool in_range = tok < end && logical < a.max_pages_per_seq;
+      page[rb] = in_range ? table[logical] : -1;
+      live += in_range ? 1 : 0;
+    }
+  }
+};
+
+// DSL l2Hint: with several m-block CTAs (gridDim.x) each K/V tile is read again by the others: keep it.
+__device__ __forceinline__ uint64_t kv_l2_policy() {
+  return mlagen::l2_policy(KV_L2_HINT != 0 ? KV_L2_HINT : gridDim.x > 1 ? mlagen::kL2EvictLast : mlagen::kL2EvictNormal);
+}
+
 // ---- DSL: mlaDecode > roles[producer] with an fp8_e4m3 cache (problem.kvDtype): TMA loads, widened in place ----
 // Thread 0 of the producer warpgroup issues a step's TMA boxes into the last KV_LAND_BYTES of its stage (the landed
 // barrier counts the bytes); then all 128 threads widen the step to math_t, column block by column block from the first,
@@ -482,25 +504,6 @@ struct KvWalk {
     tok0 += BLOCK_N;
     stage = stage + 1 == KV_STAGES ? 0 : stage + 1;
     if (tok0 >= end) start_at(a, pp, b + 1);
-  }
-};
-
-// Thread 0: the physical pages of a step's boxes (-1: past the piece or the block table's row), read ahead of its
-// issue so that the block-table load never holds the issue (and, behind it, the warpgroup's widening).
-struct StepPages {
-  int32_t page[KV_ROW_BOXES];
-  int live;
-  __device__ __forceinline__ void look_up(const DecodeArgs& a, const KvWalk& w) {
-    const int32_t* table = a.block_table + static_cast<int64_t>(w.b) * a.block_table_stride;
-    live = 0;
-#pragma unroll
-    for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
-      const int tok = w.tok0 + rb * KV_BOX_ROWS;
-      const int logical = tok / page_size_of(a);
-      const bool in_range = tok < w.end && logical < a.max_pages_per_seq;
-      page[rb] = in_range ? table[logical] : -1;
-      live += in_range ? 1 : 0;
-    }
   }
 };
 
@@ -568,13 +571,16 @@ __device__ __forceinline__ void produce_kv_widened(const DecodeArgs& a, const CU
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + SMEM_KV_FULL_OFFSET);  // one part: [stage]
   uint64_t* empty = reinterpret_cast<uint64_t*>(smem + SMEM_KV_EMPTY_OFFSET);
   uint64_t* landed = reinterpret_cast<uint64_t*>(smem + SMEM_KV_LANDED_OFFSET);
-  const uint64_t policy = mlagen::l2_policy(KV_L2_HINT != 0 ? KV_L2_HINT : gridDim.x > 1 ? mlagen::kL2EvictLast : mlagen::kL2EvictNormal);
+  const uint64_t policy = kv_l2_policy();
   const PartPieces pp{begin_idx, begin_seq, end_idx, end_seq};
   KvWalk load{};
   load.start_at(a, pp, begin_idx);
   KvWalk widen = load;
-  StepPages pages{};  // of the step `load` issues next (thread 0)
-  if (t == 0 && load.valid(pp)) pages.look_up(a, load);
+  // Thread 0: the pages of the step `load` issues next, read ahead of its issue so that the block-table load never holds
+  // the issue (and, behind it, the warpgroup's widening).
+  StepPages pages{};
+  auto look_up = [&] { pages.look_up(a, a.block_table + static_cast<int64_t>(load.b) * a.block_table_stride, load.tok0, load.end); };
+  if (t == 0 && load.valid(pp)) look_up();
   uint32_t load_phases = 0, widen_phases = 0;  // bit s: phase of stage s
   int loaded = 0, widened = 0;                 // steps issued, steps widened
   // Thread 0: issues every step of the window whose stage the consumers released; with `block`, also the next step
@@ -585,7 +591,7 @@ __device__ __forceinline__ void produce_kv_widened(const DecodeArgs& a, const CU
       issue_landing(a, kv_map, smem, load, pages, load_phases, policy);
       load.advance(a, pp);
       ++loaded;
-      if (load.valid(pp)) pages.look_up(a, load);  // its latency passes while this step lands and widens
+      if (load.valid(pp)) look_up();  // its latency passes while this step lands and widens
     }
   };
   while (widen.valid(pp)) {

@@ -416,6 +416,28 @@ __device__ __forceinline__ void load_blocks(const CUtensorMap* kv_map, uint64_t*
   }
 }
 
+// The physical pages of a step's boxes (-1: past the piece's end or the block table's row) and how many are live.
+struct StepPages {
+  int32_t page[KV_ROW_BOXES];
+  int live;
+  __device__ __forceinline__ void look_up(const DecodeArgs& a, const int32_t* table, int tok0, int end) {
+    live = 0;
+#pragma unroll
+    for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
+      const int tok = tok0 + rb * KV_BOX_ROWS;
+      const int logical = tok / page_size_of(a);
+      const bool in_range = tok < end && logical < a.max_pages_per_seq;
+      page[rb] = in_range ? table[logical] : -1;
+      live += in_range ? 1 : 0;
+    }
+  }
+};
+
+// DSL l2Hint: with several m-block CTAs (gridDim.x) each K/V tile is read again by the others: keep it.
+__device__ __forceinline__ uint64_t kv_l2_policy() {
+  return mlagen::l2_policy(KV_L2_HINT != 0 ? KV_L2_HINT : gridDim.x > 1 ? mlagen::kL2EvictLast : mlagen::kL2EvictNormal);
+}
+
 // ---- DSL: mlaDecode > roles[producer]: TMA loads of K/V through the block table ----
 // Warp 0 of the producer warpgroup. Each request starts on stage 0 (phases are kept per stage). A stage
 // is filled part by part (pipeline parts), each as soon as its last reader released it. A step that
@@ -438,24 +460,15 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + SMEM_KV_FULL_OFFSET);    // [part][stage]
   uint64_t* empty = reinterpret_cast<uint64_t*>(smem + SMEM_KV_EMPTY_OFFSET);  // [part][stage]
   uint64_t* staging = reinterpret_cast<uint64_t*>(smem + SMEM_KV_STAGING_OFFSET);
-  // DSL l2Hint: with several m-block CTAs (gridDim.x) each K/V tile is read again by the others: keep it.
-  const uint64_t policy = mlagen::l2_policy(KV_L2_HINT != 0 ? KV_L2_HINT : gridDim.x > 1 ? mlagen::kL2EvictLast : mlagen::kL2EvictNormal);
+  const uint64_t policy = kv_l2_policy();
   uint32_t phases = 0, staging_phase = 0;  // bit s: phase of stage s
   for (int b = begin_idx; b <= end_idx; ++b) {
     const auto [seqlen, start, end] = keys_of(a, b, begin_idx, begin_seq, end_idx, end_seq);
     const int32_t* table = a.block_table + static_cast<int64_t>(b) * a.block_table_stride;
     int stage = 0;
     for (int tok0 = start; tok0 < end; tok0 += BLOCK_N) {
-      int32_t pages[KV_ROW_BOXES];
-      int live = 0;
-#pragma unroll
-      for (int rb = 0; rb < KV_ROW_BOXES; ++rb) {
-        const int tok = tok0 + rb * KV_BOX_ROWS;
-        const int logical = tok / page_size_of(a);
-        const bool in_range = tok < end && logical < a.max_pages_per_seq;
-        pages[rb] = in_range ? table[logical] : -1;
-        live += in_range ? 1 : 0;
-      }
+      StepPages pages;
+      pages.look_up(a, table, tok0, end);
       const uint32_t phase = (phases >> stage) & 1u;
       const int valid_rows = seqlen - tok0;  // < BLOCK_N only in the request's last step
       uint8_t* dst = kv_smem + stage * KV_STAGE_BYTES;
@@ -465,8 +478,8 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
           const int part = KV_PART_ORDER[stage * KV_PARTS + i];
           mlagen::mbarrier_wait(&empty[part * KV_STAGES + stage], phase ^ 1);  // acquire
           if (lane == 0) {
-            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage], live * KV_PART_ROW_TX_BYTES[part]);
-            load_blocks<KV_COL_BLOCK_BYTES, SPAN_BYTES>(kv_map, &full[part * KV_STAGES + stage], dst, pages, tok0, KV_PART_FIRST_BLOCK[part], KV_PART_END_BLOCK[part], policy, page_size_of(a));
+            mlagen::mbarrier_arrive_expect_tx(&full[part * KV_STAGES + stage], pages.live * KV_PART_ROW_TX_BYTES[part]);
+            load_blocks<KV_COL_BLOCK_BYTES, SPAN_BYTES>(kv_map, &full[part * KV_STAGES + stage], dst, pages.page, tok0, KV_PART_FIRST_BLOCK[part], KV_PART_END_BLOCK[part], policy, page_size_of(a));
           }
         }
       } else {
@@ -474,8 +487,8 @@ __device__ __forceinline__ void produce_kv(const DecodeArgs& a, const CUtensorMa
         // seqlen are zeroed, and only then is each part committed.
         for (int part = 0; part < KV_PARTS; ++part) mlagen::mbarrier_wait(&empty[part * KV_STAGES + stage], phase ^ 1);
         if (lane == 0) {
-          mlagen::mbarrier_arrive_expect_tx(staging, live * KV_ROW_TX_BYTES);
-          load_blocks<KV_COL_BLOCK_BYTES, SPAN_BYTES>(kv_map, staging, dst, pages, tok0, 0, KV_COL_BLOCKS, policy, page_size_of(a));
+          mlagen::mbarrier_arrive_expect_tx(staging, pages.live * KV_ROW_TX_BYTES);
+          load_blocks<KV_COL_BLOCK_BYTES, SPAN_BYTES>(kv_map, staging, dst, pages.page, tok0, 0, KV_COL_BLOCKS, policy, page_size_of(a));
         }
         mlagen::mbarrier_wait(staging, staging_phase);
         staging_phase ^= 1;
