@@ -237,7 +237,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16',
     kernel: 'mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16_kernel',
-    planHash: 'd7bfea207843',
+    planHash: 'c51a301ef8be',
     qDtype: 'bf16',
     kvDtype: 'fp8_e4m3',
     pageSize: 64,
@@ -255,7 +255,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216',
     kernel: 'mla_sm90_fp16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_kernel',
-    planHash: '618fff030439',
+    planHash: 'f3ccf6b9e3bc',
     qDtype: 'fp16',
     kvDtype: 'fp8_e4m3',
     pageSize: 64,
@@ -273,7 +273,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16',
     kernel: 'mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16_kernel',
-    planHash: '2750fb7598d3',
+    planHash: '3c6774153026',
     qDtype: 'bf16',
     kvDtype: 'fp8_e4m3',
     pageSize: 0,
@@ -291,7 +291,7 @@ export const variants: readonly VariantEntry[] = [
   {
     id: 'mla_sm90_fp16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216',
     kernel: 'mla_sm90_fp16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_kernel',
-    planHash: 'ed5a7be00559',
+    planHash: 'fcc0eda1fded',
     qDtype: 'fp16',
     kvDtype: 'fp8_e4m3',
     pageSize: 0,

@@ -490,6 +490,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
               constant('KV_LAND_BYTES', landBytes, 'fp8 bytes of one step: BLOCK_N x D_QK', 'BLOCK_N * D_QK * KV_CACHE_ELEM_BYTES'),
               constant('KV_LAND_OFFSET', kvTile.bytes - landBytes, 'the step lands at the end of its stage, so widening from the first column block never overwrites bytes not yet read', 'KV_STAGE_BYTES - KV_LAND_BYTES'),
               constant('KV_LAND_ROW_BYTES', kvTile.blockCols * cacheElem, 'one landed row of a column block (unswizzled)', 'COL_BLOCK_ELEMS * KV_CACHE_ELEM_BYTES'),
+              constant('KV_LAND_ROW_CHUNKS', (kvTile.blockCols * cacheElem) / 16, '16-byte chunks of one landed row', 'KV_LAND_ROW_BYTES / 16'),
               constant('KV_LAND_BLOCK_BYTES', blockN * kvTile.blockCols * cacheElem, 'one landed column block', 'BLOCK_N * KV_LAND_ROW_BYTES'),
               constant('WIDEN_CHUNKS_PER_THREAD', convertChunks / SM90.warpgroupThreads, "16-byte fp8 chunks of a column block each producer thread widens", 'KV_LAND_BLOCK_BYTES / 16 / 128'),
               constant(
