@@ -267,18 +267,27 @@ __device__ __forceinline__ uint32_t chunk_offset(int row, int chunk) {
   return (chunk / CHUNKS_PER_SPAN) * COL_BLOCK_BYTES + mlagen::swizzle<SWIZZLE_BITS>(row * SPAN_BYTES + (chunk % CHUNKS_PER_SPAN) * 16);
 }
 
+// A consumer thread's share of the Q tile: CONSUMER_THREADS / BLOCK_M threads share a row (DSL: Q_COPY_THREADS_PER_ROW),
+// so each thread takes one row r and its chunks first + k * Q_COPY_THREADS_PER_ROW, k < Q_CHUNKS_PER_THREAD.
+struct QShare {
+  int r, first;
+  __device__ __forceinline__ explicit QShare(int ctid) : r(ctid / Q_COPY_THREADS_PER_ROW), first(ctid % Q_COPY_THREADS_PER_ROW) {}
+  __device__ __forceinline__ int chunk(int k) const { return first + k * Q_COPY_THREADS_PER_ROW; }
+  // Byte offset of chunk k in the swizzled tile.
+  __device__ __forceinline__ uint32_t offset(int k) const { return chunk_offset<Q_COL_BLOCK_BYTES>(r, chunk(k)); }
+};
+
 // Starts copying request b's BLOCK_M query rows into the swizzled Q tile (cp.async: no registers,
-// the thread runs on); rows past s_q*h_q are zero-filled. CONSUMER_THREADS / BLOCK_M threads share a
-// row (DSL: Q_COPY_THREADS_PER_ROW), so each thread computes one source row. Completed by begin_piece.
+// the thread runs on); rows past s_q*h_q are zero-filled. Each thread copies its QShare, so computes one
+// source row. Completed by begin_piece.
 __device__ __forceinline__ void prefetch_q(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid) {
-  const int r = ctid / Q_COPY_THREADS_PER_ROW, first = ctid % Q_COPY_THREADS_PER_ROW;
-  const int row = m_block * BLOCK_M + r;
+  const QShare share(ctid);
+  const int row = m_block * BLOCK_M + share.r;
   const bool live = row < a.rows;
   const uint4* src = reinterpret_cast<const uint4*>(a.q + (live ? b * a.q_stride_b + (row / a.h_q) * a.q_stride_s + (row % a.h_q) * a.q_stride_h : 0));
 #pragma unroll 1
   for (int k = 0; k < Q_CHUNKS_PER_THREAD; ++k) {  // not unrolled: 18 live addresses would cost registers
-    const int chunk = first + k * Q_COPY_THREADS_PER_ROW;
-    mlagen::cp_async_16(q_smem + chunk_offset<Q_COL_BLOCK_BYTES>(r, chunk), src + (live ? chunk : 0), live ? 16u : 0u);
+    mlagen::cp_async_16(q_smem + share.offset(k), src + (live ? share.chunk(k) : 0), live ? 16u : 0u);
   }
   mlagen::cp_async_commit();
 }
