@@ -28,19 +28,21 @@ import { constant } from '../plan/kernelPlan.ts';
 
 export interface MlaDecodeConfig {
   problem: MlaProblem;
-  /** Query rows per CTA (wgmma M) and KV tokens per pipeline step. */
+  /** Query rows per CTA (wgmma M; with mathSchedule 'transposed' wgmma N) and KV tokens per pipeline step. */
   tile: { blockM: number; blockN: number };
   /** Shared-memory stages of K/V tiles in flight. */
   kvStages: number;
-  /** Consumer warpgroups; they split O's dv columns between them. */
+  /** Consumer warpgroups; they split O's dv columns between them (2; 'transposed': 1). */
   consumers: number;
   /**
    * How the consumers share the work of one KV step:
    *  'split-n': each computes S for half of the step's keys; row maxima are exchanged, P is shared.
    *  'seesaw':  steps alternate between the consumers; the owner computes all of S for its step and
    *             hands P to the other, so softmax of one overlaps the other's GEMMs.
+   *  'transposed': one consumer computes S^T = K Q^T and O^T += V^T P^T, so the step's keys and dv are wgmma's M
+   *             and the CTA's query rows (tile.blockM, a multiple of 8) its N: for few rows, no padding to 64.
    */
-  mathSchedule: 'split-n' | 'seesaw';
+  mathSchedule: 'split-n' | 'seesaw' | 'transposed';
   /**
    * seesaw only: when consumer 1 issues S_B = Q K_B^T. 'early': beside consumer 0's S_A (both products
    * at once, interleaved on the tensor cores); 'queued': once consumer 0 has issued S_A, so S_A retires
@@ -113,7 +115,8 @@ export const DEFAULT_MLA_DECODE: MlaDecodeConfig = {
   allowSpills: false,
 };
 
-const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss' };
+const SCHEDULE_CODE: Record<MlaDecodeConfig['mathSchedule'], string> = { 'split-n': 'sn', seesaw: 'ss', transposed: 'tr' };
+const MATH_SCHEDULES = Object.keys(SCHEDULE_CODE) as MlaDecodeConfig['mathSchedule'][];
 /**
  * Per L2 hint: its id suffix, the rendered KV_L2_HINT (0 decides at launch, the others force one policy) and
  * the mlagen::L2Hint (ptx.cuh) that value must equal, asserted in the generated code.
@@ -205,8 +208,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const p = cfg.problem;
   validateProblem(p, c.at('problem'));
   const { blockM, blockN } = cfg.tile;
+  c.oneOf('mathSchedule', cfg.mathSchedule, MATH_SCHEDULES);
+  const transposed = cfg.mathSchedule === 'transposed';
   const tc = c.at('tile');
-  tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup`);
+  if (transposed) {
+    // The query rows are wgmma N: a multiple of 8; the keys of a step are S^T's M.
+    tc.require(Number.isInteger(blockM) && blockM >= 8 && blockM <= 64 && blockM % 8 === 0, 'blockM', `${blockM} must be a multiple of 8 in 8..64: mathSchedule 'transposed' makes the query rows wgmma N`);
+    tc.require(blockN === 64, 'blockN', `${blockN} is not supported by mathSchedule 'transposed': a step's keys are S^T's wgmma M, 64`);
+  } else tc.require(blockM === 64, 'blockM', `${blockM} is not supported: wgmma M is 64 per warpgroup (mathSchedule 'transposed' takes fewer rows)`);
   tc.require(Number.isInteger(blockN) && blockN >= 8 && blockN <= 256, 'blockN', `${blockN} must be an integer in 8..256`);
   c.oneOf('seesawSecondQk', cfg.seesawSecondQk, SECOND_QK);
   c.oneOf('seesawHandoff', cfg.seesawHandoff, ['sync', 'arrive']);
@@ -215,7 +224,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.oneOf('kvLoader', cfg.kvLoader, ['tma', 'cp.async']);
   const cpAsync = cfg.kvLoader === 'cp.async';
   if (cpAsync) {
-    c.require(cfg.mathSchedule === 'split-n', 'kvLoader', `'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA`);
+    c.require(cfg.mathSchedule !== 'seesaw', 'kvLoader', `'cp.async' serves split-n and transposed only: the seesaw refills each stage in parts, through TMA`);
     c.require(cfg.l2Hint === 'auto', 'l2Hint', `'${cfg.l2Hint}' is a TMA load policy: kvLoader 'cp.async' copies with the default one ('auto')`);
   }
   const slack = cfg.seesawRescaleSlack;
@@ -224,13 +233,13 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     'seesawRescaleSlack',
     `${slack} must be an integer in 0..14 (log2 units: P <= 2^slack must fit the 16-bit P of the P.V product, fp16 included)`,
   );
-  c.oneOf('mathSchedule', cfg.mathSchedule, ['split-n', 'seesaw']);
-  c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
+  if (transposed) c.require(cfg.consumers === 1, 'consumers', `${cfg.consumers} is not supported by mathSchedule 'transposed': one consumer warpgroup computes S^T and all of O^T`);
+  else c.require(cfg.consumers === 2, 'consumers', `${cfg.consumers} is not supported: the template splits S and O between 2 consumer warpgroups`);
   // An FP8 cache lands in the upper half of a stage and the producer warpgroup widens it in place to the math dtype
   // (qDtype) for the consumers' 16-bit wgmma: one whole stage at a time, through TMA.
   const kvFp8 = p.kvDtype === 'fp8_e4m3';
   if (kvFp8) {
-    c.require(cfg.mathSchedule === 'split-n', 'problem > kvDtype', `fp8_e4m3 is served by the split-n schedule only (its producer widens whole stages; the seesaw refills stages in parts)`);
+    c.require(cfg.mathSchedule !== 'seesaw', 'problem > kvDtype', `fp8_e4m3 is served by the split-n and transposed schedules only (their producer widens whole stages; the seesaw refills stages in parts)`);
     c.require(cfg.kvLoader === 'tma', 'kvLoader', `'${cfg.kvLoader}': an fp8_e4m3 cache lands through TMA, then the producer warpgroup widens it`);
     const need = fp8ProducerRegisters(p.pageSize, cfg.tile.blockN);
     c.require(
@@ -268,9 +277,10 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   const consumers = cfg.consumers;
   const seesaw = cfg.mathSchedule === 'seesaw';
   // split-n: each consumer computes S for its share of the step's keys; seesaw: the step's owner computes all of S.
-  const qkN = seesaw ? blockN : blockN / consumers;
+  // transposed: S^T's N and O^T's N are the CTA's query rows.
+  const qkN = transposed ? blockM : seesaw ? blockN : blockN / consumers;
   if (seesaw) c.require(cfg.kvStages === 2, 'kvStages', `${cfg.kvStages}: the seesaw schedule alternates 2 stages between its 2 consumers`);
-  const pvN = p.dV / consumers;
+  const pvN = transposed ? blockM : p.dV / consumers;
   const qTile = smemTile('q', dt, blockM, p.dQk);
   const kvTile = smemTile('kv', dt, blockN, p.dQk);
   const pTile = smemTile('p', dt, blockM, blockN);
@@ -286,7 +296,8 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   );
   const span = SWIZZLE_BYTES[kvTile.swizzle];
   c.require(qTile.swizzle === '128B' && kvTile.swizzle === '128B', 'smem', `Q/KV tiles need a 128B swizzle, derived ${qTile.swizzle}/${kvTile.swizzle}`);
-  c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
+  if (transposed) c.require(kvTile.blockCols === 64, 'smem', `O^T's wgmma M tiles are 64 dv columns: one ${kvTile.blockCols}-column block each is needed`);
+  else c.require(pvN % kvTile.blockCols === 0, 'consumers', `dv slice ${pvN} must be a multiple of the ${kvTile.blockCols}-column block`);
 
   const boxRows = page > 0 ? Math.min(page, blockN) : blockN;  // TMA, pageSize 0: pages are multiples of the step
   // FP8: a box lands one column block's fp8 bytes unswizzled (KV_LAND_ROW_BYTES per row); the producer swizzles as it widens.
@@ -304,8 +315,11 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     );
 
   const k = wgmmaK(dt);
+  // transposed: S^T = K Q^T (A the K tile, B the Q tile, both K-major); O^T = V^T P^T (A the V tile read MN-major).
   const qk: WgmmaShape = { name: 'qk', m: 64, n: qkN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'K' };
-  const pv: WgmmaShape = { name: 'pv', m: 64, n: pvN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'MN' };
+  const pv: WgmmaShape = transposed
+    ? { name: 'pv', m: 64, n: pvN, k, dtype: dt, aSource: 'smem', aMajor: 'MN', bMajor: 'K' }
+    : { name: 'pv', m: 64, n: pvN, k, dtype: dt, aSource: 'smem', aMajor: 'K', bMajor: 'MN' };
   // seesaw: the owner multiplies its own P straight from registers.
   const pvOwn: WgmmaShape = { ...pv, name: 'pv_own', aSource: 'regs' };
   const shapes = seesaw ? [qk, pv, pvOwn] : [qk, pv];
@@ -314,7 +328,12 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   c.at('wgmma', 'pv').require(blockN % k === 0, 'k', `tile.blockN ${blockN} keys are not a whole number of k${k} steps`);
 
   const roles: WarpgroupRole[] = [
-    { name: 'consumer', warpgroups: consumers, maxRegisters: cfg.registers.consumer, does: 'S = QK^T, online softmax, O += PV' },
+    {
+      name: 'consumer',
+      warpgroups: consumers,
+      maxRegisters: cfg.registers.consumer,
+      does: transposed ? 'S^T = K Q^T, online softmax along the keys, O^T += V^T P^T' : 'S = QK^T, online softmax, O += PV',
+    },
     {
       name: 'producer',
       warpgroups: 1,
@@ -332,12 +351,15 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
   // The consumers copy Q (cp.async, 16-byte chunks) with the same number of threads on every row.
   const qCopy = rowCopyShare(qTile, consumerThreads, 'consumer', 'Q', c, 'tile > blockM');
   const pvAcc = accumulatorRegs(pv);
-  // seesaw: P as bf16 A fragments for the RS product.
+  // transposed: O^T is D_V / 64 wgmma M tiles, all held by the one consumer.
+  const pvMTiles = transposed ? p.dV / 64 : 1;
+  // seesaw: P as bf16 A fragments for the RS product; transposed: each thread's row statistics and key limits.
   const pFragRegs = seesaw ? blockN / 4 : 0;
+  const rowRegs = transposed ? 3 * (blockM / 4) : 0;
   c.require(
-    pvAcc + accumulatorRegs(qk) + pFragRegs + 40 <= cfg.registers.consumer,
+    pvAcc * pvMTiles + accumulatorRegs(qk) + pFragRegs + rowRegs + 40 <= cfg.registers.consumer,
     'registers > consumer',
-    `${cfg.registers.consumer} leaves too little room: O slice ${pvAcc} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''} + ~40 for addressing`,
+    `${cfg.registers.consumer} leaves too little room: O ${transposed ? `${pvMTiles} x ${pvAcc}` : `slice ${pvAcc}`} + S ${accumulatorRegs(qk)} accumulators${pFragRegs ? ` + P ${pFragRegs}` : ''}${rowRegs ? ` + row statistics ${rowRegs}` : ''} + ~40 for addressing`,
   );
 
   // seesaw: a stage is refilled in parts, each as soon as its last reader is done with it.
@@ -376,15 +398,29 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       { name: 'p', bytes: pTile.bytes, alignment: pTile.alignment, holds: `P tile ${blockM} x ${blockN} ${dt}` },
       seesaw
         ? { name: 'rowMax', bytes: 2 * blockM * 4, alignment: 16, holds: 'row max after step A, and after step B, of a pair' }
-        : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
-      { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
+        : transposed
+          ? { name: 'rowMax', bytes: warpsPerGroup * blockM * 4, alignment: 16, holds: "per-warp row maxima of S^T (each warp holds 16 of a step's keys)" }
+          : { name: 'rowMax', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row maxima of S' },
+      transposed
+        ? { name: 'rowSum', bytes: warpsPerGroup * blockM * 4, alignment: 16, holds: 'per-warp row sums of P^T' }
+        : { name: 'rowSum', bytes: consumers * blockM * 4, alignment: 16, holds: 'per-consumer row sums of P' },
       ...mbarriers.map((b) => ({ name: b.name, bytes: 8 * b.count, alignment: 8, holds: `${b.count} mbarriers: ${b.meaning}` })),
     ],
     c.at('smemPlan'),
   );
   c.throwIfAny();
 
-  const named: NamedBarrier[] = seesaw
+  const named: NamedBarrier[] = transposed
+    ? [
+        { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumer, visible to wgmma' },
+        { name: 'MaxReady', id: 2, threads: consumerThreads, meaning: "every warp published its keys' row maxima of the step" },
+        { name: 'PReady', id: 3, threads: consumerThreads, meaning: 'P^T tile complete (every warp its keys), visible to wgmma' },
+        { name: 'RowSumReady', id: 4, threads: consumerThreads, meaning: 'every warp published its row sums (epilogue)' },
+        ...(kvFp8
+          ? [{ name: 'LandedRead', id: 5, threads: SM90.warpgroupThreads, meaning: 'producer threads read the landed fp8 bytes the next widened column block overwrites' }]
+          : []),
+      ]
+    : seesaw
     ? [
         { name: 'QReady', id: 1, threads: consumerThreads, meaning: 'Q tile written by the consumers, visible to wgmma' },
         { name: 'MaxReady0', id: 2, threads: consumerThreads, meaning: "consumer 0 published its step's row max (arrive 0, sync 1)" },
@@ -438,7 +474,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     {
       dsl: 'tile',
       constants: [
-        constant('BLOCK_M', blockM, 'query rows (s_q*h_q flattened) per CTA = wgmma M'),
+        constant('BLOCK_M', blockM, `query rows (s_q*h_q flattened) per CTA = wgmma ${transposed ? 'N' : 'M'}`),
         constant('BLOCK_N', blockN, 'KV tokens per pipeline step'),
         constant('SPAN_BYTES', span, `${kvTile.swizzle} swizzle span derived from ${dt} rows of ${p.dQk}`),
         constant('SWIZZLE_BITS', SWIZZLE_BITS[kvTile.swizzle], 'log2 of the 16-byte chunks a span permutes'),
@@ -562,7 +598,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
     {
       dsl: 'roles',
       constants: [
-        constant('CONSUMER_WARPGROUPS', consumers, 'split S columns and O columns'),
+        constant('CONSUMER_WARPGROUPS', consumers, transposed ? 'one: S^T, the softmax and all of O^T' : 'split S columns and O columns'),
         constant('CONSUMER_THREADS', consumerThreads, 'CONSUMER_WARPGROUPS x 128', 'CONSUMER_WARPGROUPS * 128'),
         constant('PRODUCER_WARPGROUP', consumers, 'the warpgroup after the consumers', 'CONSUMER_WARPGROUPS'),
         constant('THREADS', threads, 'all warpgroups x 128', '(CONSUMER_WARPGROUPS + 1) * 128'),
@@ -571,7 +607,7 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       ],
       arrays: [],
     },
-    {
+    transposed ? transposedWgmmaSection() : {
       dsl: 'wgmma',
       constants: [
         seesaw
@@ -628,6 +664,34 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       arrays: [],
     },
   ];
+
+  // mathSchedule 'transposed': S^T = K Q^T has the K tile as A and Q as B; O^T = V^T P^T reads V as A, MN-major,
+  // one 64-column block per M tile, and P^T (query rows x keys, K-major) as B.
+  function transposedWgmmaSection(): PlanSection {
+    return {
+      dsl: 'wgmma',
+      constants: [
+        constant('QK_N', qkN, "S^T's N: the CTA's query rows", 'BLOCK_M'),
+        constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
+        constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
+        constant('QK_ACC', accumulatorRegs(qk), '64 keys x BLOCK_M rows fp32 over 128 threads', 'BLOCK_N * BLOCK_M / 128'),
+        constant('QK_A_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
+        constant('QK_B_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
+        constant('ROWS_PER_THREAD', blockM / 4, 'query rows of a thread in the S^T and O^T fragments: 8 j + 2 (lane % 4) + c', 'BLOCK_M / 4'),
+        constant('PV_M_TILES', pvMTiles, "O^T's wgmma M tiles: 64 dv columns each, one column block", 'D_V / COL_BLOCK_ELEMS'),
+        constant('PV_K_STEPS', blockN / k, `BLOCK_N / k${k}`, `BLOCK_N / ${k}`),
+        constant('PV_ACC', pvAcc, '64 dv x BLOCK_M rows fp32 over 128 threads, per M tile', 'COL_BLOCK_ELEMS * BLOCK_M / 128'),
+        constant('PV_A_DESC', encodeDescriptor(descriptorFor(kvTile, 'MN')), `V MN-major ${kvTile.swizzle}: SBO 8 rows`, undefined, 'uint64_t'),
+        constant('PV_B_DESC', encodeDescriptor(descriptorFor(pTile, 'K')), `P^T K-major ${pTile.swizzle}`, undefined, 'uint64_t'),
+      ],
+      arrays: [
+        { name: 'QK_A_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'K', p.dQk, k), why: 'byte offset of each k-step in the K tile' },
+        { name: 'QK_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(qTile, 'K', p.dQk, k), why: 'byte offset of each k-step in the Q tile' },
+        { name: 'PV_A_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(kvTile, 'MN', blockN, k), why: 'byte offset of each k-step (16 key rows) in the V tile' },
+        { name: 'PV_B_K_OFFSETS', type: 'uint32_t', values: kStepOffsets(pTile, 'K', blockN, k), why: 'byte offset of each k-step in the P^T tile' },
+      ],
+    };
+  }
 
   const id = variantId(cfg);
   return {

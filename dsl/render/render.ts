@@ -103,6 +103,7 @@ export function renderVariant(plan: KernelPlan): RenderedFile[] {
     pageAtLaunch: plan.config.problem.pageSize === 0,
     dtypeList: plan.config.problem.qDtype,
     seesaw: plan.config.mathSchedule === 'seesaw',
+    transposed: plan.config.mathSchedule === 'transposed',
     seesawSecondQk: plan.config.seesawSecondQk,
     // S_B is issued before P_A.V_AR ('early', 'queued'; not 'late'); 'queued' waits until S_A is issued.
     seesawQkBeforePv: plan.config.seesawSecondQk !== 'late',

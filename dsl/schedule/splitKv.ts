@@ -33,7 +33,7 @@ const isInt = (v: number) => Number.isInteger(v);
 /** Limits chosen so every quantity of the device walk fits its integer type. */
 export const SPLIT_KV_LIMITS = {
   blockN: { min: 16, max: 256, multipleOf: 16 },
-  blockM: { min: 64, max: 256, multipleOf: 64 },
+  blockM: { min: 8, max: 256, multipleOf: 8 },
   fixedOverheadBlocks: { min: 0, max: 1024 },
 } as const;
 
@@ -47,7 +47,7 @@ export function validateSplitKvSchedule(s: SplitKvSchedule, checker: Checker): v
     );
   // blockN cuts the cache into tiles TMA and wgmma load whole (16-row granularity).
   stepped('blockN', s.blockN, blockN);
-  // blockM is a whole number of 64-row wgmma tiles.
+  // blockM is a whole number of 8-row groups: wgmma M (64) for split-n and the seesaw, wgmma N for 'transposed'.
   stepped('blockM', s.blockM, blockM);
   checker.require(
     isInt(s.fixedOverheadBlocks) &&

@@ -319,20 +319,32 @@ __device__ __forceinline__ Piece piece_of(const DecodeArgs& a, int b, int begin_
   return p;
 }
 
-// Starts a request: its Q rows in shared memory, copied here unless the previous piece prefetched
-// them once its last S = Q K^T retired, and the keys [0, key_limit) each of this thread's rows sees
-// (bottom-right causal mask).
-__device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
-                                            int row_base, int (&key_limit)[2], bool q_started) {
+// The keys [0, key_limit) query row `row` (s_q*h_q flattened) of a request of seqlen keys sees: bottom-right causal mask.
+__device__ __forceinline__ int key_limit_of(const DecodeArgs& a, int seqlen, int row) {
+  return a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
+}
+
+// Q rows of a request in shared memory, visible to wgmma: copied here unless the previous piece prefetched them once
+// its last S = Q K^T retired.
+__device__ __forceinline__ void q_ready(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, bool q_started) {
   if (!q_started) prefetch_q(a, b, m_block, q_smem, ctid);
   mlagen::cp_async_wait_all();
   mlagen::fence_proxy_async_shared();  // cp.async writes through the generic proxy; wgmma reads through the async one
   mlagen::named_barrier_sync(kQReady, CONSUMER_THREADS);
+}
+
+// Byte offset of (row, byte column) in the P tile: one column block of P_SPAN_BYTES-wide rows, swizzled like
+// a TMA box of that span (the layout PV_A_DESC, or with 'transposed' PV_B_DESC, describes; the DSL keeps a P row within one span).
+__device__ __forceinline__ uint32_t p_tile_offset(int row, int byte_col) {
+  return mlagen::swizzle<P_SWIZZLE_BITS>(row * P_SPAN_BYTES + byte_col);
+}
+
+// Starts a request: its Q rows (q_ready) and the keys [0, key_limit) each of this thread's two rows sees.
+__device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
+                                            int row_base, int (&key_limit)[2], bool q_started) {
+  q_ready(a, b, m_block, q_smem, ctid, q_started);
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const int row = m_block * BLOCK_M + row_base + 8 * i;
-    key_limit[i] = a.causal ? seqlen - a.s_q + row / a.h_q + 1 : seqlen;
-  }
+  for (int i = 0; i < 2; ++i) key_limit[i] = key_limit_of(a, seqlen, m_block * BLOCK_M + row_base + 8 * i);
 }
 
 // O rows *= f (this thread's two rows).
@@ -344,12 +356,6 @@ __device__ __forceinline__ void scale_rows(float (&o)[PV_ACC], const float (&f)[
     o[4 * j + 2] *= f[1];
     o[4 * j + 3] *= f[1];
   }
-}
-
-// Byte offset of (row, byte column) in the P tile: one column block of P_SPAN_BYTES-wide rows, swizzled like
-// a TMA box of that span (the layout PV_A_DESC describes; the DSL keeps a P row within one span).
-__device__ __forceinline__ uint32_t p_tile_offset(int row, int byte_col) {
-  return mlagen::swizzle<P_SWIZZLE_BITS>(row * P_SPAN_BYTES + byte_col);
 }
 
 // O[:, consumer wg's PV_N columns] += P V with P from a shared-memory tile. Committed, not waited.

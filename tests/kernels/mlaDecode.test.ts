@@ -65,13 +65,13 @@ describe('mlaDecode lowering', () => {
     expect(constantOf({}, 'P_SPAN_BYTES')!.value).toBe('128');
   });
 
-  it('takes any page size with the cp.async loader, for split-n only', () => {
+  it('takes any page size with the cp.async loader, not for the seesaw', () => {
     for (const pageSize of [1, 3, 48, 100]) expect(rejection({ kvLoader: 'cp.async', problem: { pageSize } }), `page ${pageSize}`).toEqual([]);
     expect(rejection({ problem: { pageSize: 3 } })).toEqual([
       "mlaDecode > problem > pageSize: 3 does not divide the KV step tile.blockN = 64 (nor is a multiple of it); pages smaller than the step must be multiples of 8 rows (kvLoader 'cp.async' takes any page size)",
     ]);
     expect(rejection({ kvLoader: 'cp.async', mathSchedule: 'seesaw' })).toEqual([
-      "mlaDecode > kvLoader: 'cp.async' serves split-n only: the seesaw refills each stage in parts, through TMA",
+      "mlaDecode > kvLoader: 'cp.async' serves split-n and transposed only: the seesaw refills each stage in parts, through TMA",
     ]);
     expect(rejection({ kvLoader: 'bulk' })).toEqual(["mlaDecode > kvLoader: 'bulk' is not one of 'tma', 'cp.async'"]);
     expect(rejection({ kvLoader: 'cp.async', l2Hint: 'evict_first' })).toEqual([
@@ -222,11 +222,53 @@ describe('mlaDecode lowering', () => {
     ]);
     const regs = { registers: { producer: 64, consumer: 216 } };
     expect(rejection({ ...regs, mathSchedule: 'seesaw', problem: { kvDtype: 'fp8_e4m3' } })).toEqual([
-      'mlaDecode > problem > kvDtype: fp8_e4m3 is served by the split-n schedule only (its producer widens whole stages; the seesaw refills stages in parts)',
+      'mlaDecode > problem > kvDtype: fp8_e4m3 is served by the split-n and transposed schedules only (their producer widens whole stages; the seesaw refills stages in parts)',
     ]);
     expect(rejection({ ...regs, kvLoader: 'cp.async', problem: { kvDtype: 'fp8_e4m3', pageSize: 0 } })).toEqual([
       "mlaDecode > kvLoader: 'cp.async': an fp8_e4m3 cache lands through TMA, then the producer warpgroup widens it",
     ]);
+  });
+
+  it("plans the transposed schedule: the rows are wgmma N, one consumer holds all of O^T", () => {
+    const t = { mathSchedule: 'transposed', consumers: 1, tile: { blockM: 16, blockN: 64 } };
+    const plan = lowerMlaDecode(resolveConfig(t));
+    expect(plan.variantId).toBe('mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr');
+    expect(plan.wgmma.map((w) => [w.name, w.mnemonic, w.transA, w.transB, w.accRegs])).toEqual([
+      ['qk', 'wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16', 0, 0, 8],
+      ['pv', 'wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16', 1, 0, 8],
+    ]);
+    expect(plan.schedule.blockM).toBe(16);
+    expect(plan.resources.threads).toBe(256);
+    const c = (name: string) => plan.sections.flatMap((x) => x.constants).find((k) => k.name === name)?.value;
+    expect([c('ROWS_PER_THREAD'), c('PV_M_TILES'), c('PV_ACC'), c('QK_ACC'), c('Q_TILE_BYTES')]).toEqual(['4', '8', '8', '8', '18432']);
+    // A is the K tile for S^T (K-major) and the V tile for O^T (MN-major): the split-n B descriptors.
+    const sn = lowerMlaDecode(resolveConfig({})).sections.flatMap((x) => x.constants);
+    expect(c('QK_A_DESC')).toBe(sn.find((k) => k.name === 'QK_B_DESC')!.value);
+    expect(c('PV_A_DESC')).toBe(sn.find((k) => k.name === 'PV_B_DESC')!.value);
+    expect(plan.namedBarriers.map((b) => [b.name, b.threads])).toEqual([['QReady', 128], ['MaxReady', 128], ['PReady', 128], ['RowSumReady', 128]]);
+  });
+
+  it('refuses transposed configs it cannot render, naming the field', () => {
+    const t = { mathSchedule: 'transposed', consumers: 1, tile: { blockM: 16, blockN: 64 } };
+    expect(rejection({ ...t, tile: { blockM: 12, blockN: 64 } })).toContain(
+      "mlaDecode > tile > blockM: 12 must be a multiple of 8 in 8..64: mathSchedule 'transposed' makes the query rows wgmma N",
+    );
+    expect(rejection({ ...t, tile: { blockM: 16, blockN: 32 } })).toContain(
+      "mlaDecode > tile > blockN: 32 is not supported by mathSchedule 'transposed': a step's keys are S^T's wgmma M, 64",
+    );
+    expect(rejection({ ...t, consumers: 2 })).toEqual([
+      "mlaDecode > consumers: 2 is not supported by mathSchedule 'transposed': one consumer warpgroup computes S^T and all of O^T",
+    ]);
+    expect(rejection({ tile: { blockM: 16, blockN: 64 } })).toContain(
+      "mlaDecode > tile > blockM: 16 is not supported: wgmma M is 64 per warpgroup (mathSchedule 'transposed' takes fewer rows)",
+    );
+    // 64 rows: all of O^T (8 tiles x 32) does not fit one warpgroup's registers.
+    expect(rejection({ ...t, tile: { blockM: 64, blockN: 64 } })).toContain(
+      'mlaDecode > registers > consumer: 232 leaves too little room: O 8 x 32 + S 32 accumulators + row statistics 48 + ~40 for addressing',
+    );
+    // Shared memory is checked before anything renders: three stages of 16 rows do not fit.
+    expect(rejection({ ...t, kvStages: 3 }).join('\n')).toMatch(/smemPlan > total: 243240 B > 232448 B available/);
+    expect(rejection({ mathSchedule: 'diagonal' })).toContain("mlaDecode > mathSchedule: 'diagonal' is not one of 'split-n', 'seesaw', 'transposed'");
   });
 
   it('renders the L2 hint as the number the producer decodes, and rejects unknown hints', () => {

@@ -276,9 +276,9 @@ describe('validateSplitKvSchedule', () => {
     expect(problems(DEFAULT_SPLIT_KV_SCHEDULE)).toEqual([]);
   });
   it('names field, value and limit', () => {
-    expect(problems({ blockN: 40, fixedOverheadBlocks: -1, blockM: 96 })).toEqual([
+    expect(problems({ blockN: 40, fixedOverheadBlocks: -1, blockM: 12 })).toEqual([
       'mlaDecode > schedule > blockN: 40 must be a multiple of 16 in 16..256',
-      'mlaDecode > schedule > blockM: 96 must be a multiple of 64 in 64..256',
+      'mlaDecode > schedule > blockM: 12 must be a multiple of 8 in 8..256',
       'mlaDecode > schedule > fixedOverheadBlocks: -1 must be an integer in 0..1024',
     ]);
     expect(problems({ blockN: 512, fixedOverheadBlocks: 2.5, blockM: 0 })).toHaveLength(3);
