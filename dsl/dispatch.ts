@@ -3,7 +3,8 @@
 // serves the page sizes no other variant of the dtypes has. Rules are checked here: every dtype and
 // page size of the catalogue must be covered for every row count exactly once, and all routed variants must
 // share one split-KV schedule and head dims (the metadata is planned once for all of them; it does not
-// depend on the page size).
+// depend on the page size); a variant with fewer rows per CTA (mathSchedule 'transposed') may take only row counts
+// that fit one of its CTAs, where every variant plans the same SM parts.
 import { Checker } from './errors.ts';
 import type { MlaDecodeConfig } from './kernels/mlaDecode.ts';
 import { DEFAULT_MLA_DECODE, pageMultipleOf, variantId } from './kernels/mlaDecode.ts';
@@ -15,6 +16,8 @@ export interface DispatchPolicy {
   /** Query rows s_q*h_q/h_kv this schedule serves. */
   rows: Range;
   mathSchedule: MlaDecodeConfig['mathSchedule'];
+  /** The variant's tile.blockM, where a group may hold several of the schedule ('transposed'). */
+  blockM?: number;
   why: string;
 }
 
@@ -62,9 +65,14 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
       const maxRows = Math.max(...group.map((v) => v.problem.hQ.max * v.problem.sQ.max));
       let next = 1;
       for (const p of [...policy].sort((x, y) => x.rows.min - y.rows.min)) {
-        let v = group.find((x) => x.mathSchedule === p.mathSchedule);
+        let v = group.find((x) => x.mathSchedule === p.mathSchedule && (p.blockM === undefined || x.tile.blockM === p.blockM));
         let why = p.why;
-        if (!v && ofDtype.some((x) => x.mathSchedule === p.mathSchedule)) {
+        const splitN = group.find((x) => x.mathSchedule === 'split-n');
+        if (!v && p.mathSchedule === 'transposed' && splitN) {
+          // Few rows: where the group has no such transposed variant, split-n (the schedule those rows had before).
+          v = splitN;
+          why = `no transposed variant${p.blockM ? ` of ${p.blockM} rows` : ''} for ${where}: split-n`;
+        } else if (!v && ofDtype.some((x) => x.mathSchedule === p.mathSchedule)) {
           v = group[0]!;
           why = `no ${p.mathSchedule} variant for pages of ${pageText(page, pageMultiple)} tokens: ${v.mathSchedule}`;
         } else if (!v && kvDtype !== dtype) {
@@ -94,10 +102,33 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
     }
   }
   const routed = catalogue.filter((v) => rules.some((r) => r.variantId === variantId(v)));
-  const key = (v: MlaDecodeConfig) => JSON.stringify([v.schedule, v.problem.dV, v.problem.dQk]);
+  const key = (v: MlaDecodeConfig) => JSON.stringify([v.schedule.blockN, v.schedule.fixedOverheadBlocks, v.problem.dV, v.problem.dQk]);
   c.require(new Set(routed.map(key)).size <= 1, 'variants', 'routed variants must share schedule and head dims (one metadata serves them all)');
+  // The metadata counts SM parts with the planner's (the first routed variant's) rows per CTA; a variant with other
+  // rows per CTA agrees with it only where both need one CTA per part.
+  const planner = routed[0];
+  for (const r of rules) {
+    const v = routed.find((x) => variantId(x) === r.variantId)!;
+    if (!planner || v.schedule.blockM === planner.schedule.blockM) continue;
+    const fits = Math.min(v.schedule.blockM, planner.schedule.blockM);
+    c.require(
+      r.rows.max <= fits,
+      `${r.variantId} > rows`,
+      `routed for rows ${r.rows.min}..${r.rows.max}, but with ${v.schedule.blockM} rows per CTA (the metadata plans ${planner.schedule.blockM}) it may take at most ${fits}`,
+    );
+  }
   c.throwIfAny();
   return rules;
+}
+
+/**
+ * `first` for the row counts it covers (from 1 up), then `rest` for the rows above them (an entry of `rest` that
+ * starts lower is trimmed): how the transposed schedule's few-row routes go in front of a tuned policy.
+ */
+export function policyWithFirst(first: readonly DispatchPolicy[], rest: readonly DispatchPolicy[]): DispatchPolicy[] {
+  const top = Math.max(0, ...first.map((p) => p.rows.max));
+  const trimmed = rest.filter((p) => p.rows.max > top).map((p) => ({ ...p, rows: { min: Math.max(p.rows.min, top + 1), max: p.rows.max } }));
+  return [...first.map((p) => ({ ...p, rows: { ...p.rows } })), ...trimmed];
 }
 
 /** A route's pages in words: `64`, `any`, or `64n` (every multiple of 64). */

@@ -32,7 +32,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231448,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 17,
       max: 64
     }
   },
@@ -50,7 +50,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231448,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 17,
       max: 64
     }
   },
@@ -140,7 +140,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231448,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 17,
       max: 64
     }
   },
@@ -158,7 +158,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231448,
     registerBudget: 64512,
     rows: {
-      min: 1,
+      min: 17,
       max: 64
     }
   },
@@ -248,7 +248,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231456,
     registerBudget: 63488,
     rows: {
-      min: 1,
+      min: 33,
       max: 16384
     }
   },
@@ -266,7 +266,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231456,
     registerBudget: 63488,
     rows: {
-      min: 1,
+      min: 33,
       max: 16384
     }
   },
@@ -284,7 +284,7 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231456,
     registerBudget: 63488,
     rows: {
-      min: 1,
+      min: 33,
       max: 16384
     }
   },
@@ -302,8 +302,224 @@ export const variants: readonly VariantEntry[] = [
     smemBytes: 231456,
     registerBudget: 63488,
     rows: {
-      min: 1,
+      min: 33,
       max: 16384
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr',
+    kernel: 'mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr_kernel',
+    planHash: 'a0fa25253c3e',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 64,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169496,
+    registerBudget: 34816,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_p64_m16n64_st2_c1tr',
+    kernel: 'mla_sm90_fp16_kvfp16_p64_m16n64_st2_c1tr_kernel',
+    planHash: '6ababf9e2c82',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 64,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169496,
+    registerBudget: 34816,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvbf16_pany_m16n64_st2_c1tr_r48x232',
+    kernel: 'mla_sm90_bf16_kvbf16_pany_m16n64_st2_c1tr_r48x232_kernel',
+    planHash: '798797bf3a21',
+    qDtype: 'bf16',
+    kvDtype: 'bf16',
+    pageSize: 0,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169496,
+    registerBudget: 35840,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp16_pany_m16n64_st2_c1tr_r48x232',
+    kernel: 'mla_sm90_fp16_kvfp16_pany_m16n64_st2_c1tr_r48x232_kernel',
+    planHash: '7b50fbc2c8d9',
+    qDtype: 'fp16',
+    kvDtype: 'fp16',
+    pageSize: 0,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169496,
+    registerBudget: 35840,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_p64_m16n64_st2_c1tr_r72x232_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_p64_m16n64_st2_c1tr_r72x232_mf16_kernel',
+    planHash: 'a7e66b2a43bf',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169504,
+    registerBudget: 38912,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_p64_m16n64_st2_c1tr_r72x232',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_p64_m16n64_st2_c1tr_r72x232_kernel',
+    planHash: '8cf34413eb4f',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169504,
+    registerBudget: 38912,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_p64_m32n64_st2_c1tr_r72x232_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_p64_m32n64_st2_c1tr_r72x232_mf16_kernel',
+    planHash: 'f724e1673e0d',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 32,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 190496,
+    registerBudget: 38912,
+    rows: {
+      min: 17,
+      max: 32
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_p64_m32n64_st2_c1tr_r72x232',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_p64_m32n64_st2_c1tr_r72x232_kernel',
+    planHash: '271d644ed15b',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 64,
+    blockM: 32,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 190496,
+    registerBudget: 38912,
+    rows: {
+      min: 17,
+      max: 32
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_pany_m16n64_st2_c1tr_r72x232_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_pany_m16n64_st2_c1tr_r72x232_mf16_kernel',
+    planHash: 'aa0925533458',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169504,
+    registerBudget: 38912,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_pany_m16n64_st2_c1tr_r72x232',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_pany_m16n64_st2_c1tr_r72x232_kernel',
+    planHash: '7e0401603073',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 16,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 169504,
+    registerBudget: 38912,
+    rows: {
+      min: 1,
+      max: 16
+    }
+  },
+  {
+    id: 'mla_sm90_bf16_kvfp8_e4m3_pany_m32n64_st2_c1tr_r72x232_mf16',
+    kernel: 'mla_sm90_bf16_kvfp8_e4m3_pany_m32n64_st2_c1tr_r72x232_mf16_kernel',
+    planHash: '258580d16ca8',
+    qDtype: 'bf16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 32,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 190496,
+    registerBudget: 38912,
+    rows: {
+      min: 17,
+      max: 32
+    }
+  },
+  {
+    id: 'mla_sm90_fp16_kvfp8_e4m3_pany_m32n64_st2_c1tr_r72x232',
+    kernel: 'mla_sm90_fp16_kvfp8_e4m3_pany_m32n64_st2_c1tr_r72x232_kernel',
+    planHash: '62dfd4be5c48',
+    qDtype: 'fp16',
+    kvDtype: 'fp8_e4m3',
+    pageSize: 0,
+    blockM: 32,
+    blockN: 64,
+    kvStages: 2,
+    threads: 256,
+    smemBytes: 190496,
+    registerBudget: 38912,
+    rows: {
+      min: 17,
+      max: 32
     }
   }
 ];

@@ -38,21 +38,30 @@ describe('dispatch rules', () => {
     }
     const at = (page: number, rows: number, multiple = 0, kvDtype = 'bf16') =>
       rules.find((r) => r.dtype === 'bf16' && r.kvDtype === kvDtype && r.pageSize === page && r.pageMultiple === multiple && rows >= r.rows.min && rows <= r.rows.max)!;
-    expect(at(64, 1).variantId).toMatch(/_c2sn$/);
+    // Few rows: the transposed schedule (16 rows a CTA) where the group has it, split-n above.
+    expect(at(64, 1).variantId).toBe('mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr');
+    expect(at(64, 16).variantId).toBe('mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr');
+    expect(at(64, 17).variantId).toMatch(/_c2sn$/);
+    expect(at(64, 17).why).toContain('no transposed variant of 32 rows for bf16 > page 64: split-n');
     expect(at(64, 64).variantId).toMatch(/_c2sn$/);
     expect(at(64, 65).variantId).toMatch(/_c2ss$/);
     // 16-token pages have split-n only: it serves every row count, and the rule says why.
     expect(at(16, 256).variantId).toMatch(/_p16_.*_c2sn$/);
     expect(at(16, 256).why).toContain('no seesaw variant for pages of 16 tokens: split-n');
     // Page sizes given at launch: multiples of 64 through TMA, both schedules; any other through the cp.async loader.
-    expect(at(0, 1, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
+    expect(at(0, 1, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m16n64_st2_c1tr_r48x232');
+    expect(at(0, 17, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
     expect(at(0, 256, 64).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
     expect(at(0, 1, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
     expect(at(0, 4096, 1).variantId).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
     // An fp8 cache: split-n at every row count (there is no fp8 seesaw), bf16 queries computed in fp16.
     expect(at(64, 256, 0, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16');
     expect(at(64, 256, 0, 'fp8_e4m3').why).toContain('no seesaw variant for a fp8_e4m3 cache: split-n');
-    expect(at(0, 1, 64, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16');
+    expect(at(0, 33, 64, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_pany_m64n64_st2_c2sn_r64x216_mf16');
+    // An fp8 cache up to 32 rows: transposed, 16 then 32 rows a CTA.
+    expect(at(64, 16, 0, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m16n64_st2_c1tr_r72x232_mf16');
+    expect(at(64, 17, 0, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_p64_m32n64_st2_c1tr_r72x232_mf16');
+    expect(at(0, 32, 64, 'fp8_e4m3').variantId).toBe('mla_sm90_bf16_kvfp8_e4m3_pany_m32n64_st2_c1tr_r72x232_mf16');
     // The default page size comes first (check and bench use the first route); within a dtype the fixed pages, then
     // the multiples of 64, then any: the library takes the first route that matches.
     expect(rules[0]!.pageSize).toBe(64);
@@ -64,9 +73,11 @@ describe('dispatch rules', () => {
     // What the library's first match picks (dispatch.cu's serves_page), page by page.
     const route = (page: number, rows: number) =>
       rules.find((r) => r.dtype === 'bf16' && r.kvDtype === 'bf16' && (r.pageSize === page || (r.pageMultiple > 0 && page % r.pageMultiple === 0)) && rows >= r.rows.min && rows <= r.rows.max)!.variantId;
-    expect(route(64, 16)).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
+    expect(route(64, 16)).toBe('mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr');
+    expect(route(64, 32)).toBe('mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn');
     expect(route(128, 256)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2ss');
-    expect(route(192, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
+    expect(route(192, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m16n64_st2_c1tr_r48x232');
+    expect(route(192, 64)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn');
     expect(route(32, 16)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
     expect(route(1, 256)).toBe('mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca');
   });
@@ -97,6 +108,13 @@ describe('dispatch rules', () => {
     const onePage = CATALOGUE.filter((v) => v.problem.pageSize === 64);
     expect(messages(() => dispatchRules(onePage, [{ rows: { min: 1, max: 64 }, mathSchedule: 'split-n', why: '' }]))).toContain(
       'dispatch > bf16 > rows: rows 65..16384 are served by no rule',
+    );
+    // A variant of 16 rows a CTA agrees with the metadata (planned for 64) only while one CTA holds all the rows.
+    expect(messages(() => dispatchRules(CATALOGUE, [
+      { rows: { min: 1, max: 64 }, mathSchedule: 'transposed', blockM: 16, why: '' },
+      { rows: { min: 65, max: 1 << 20 }, mathSchedule: 'seesaw', why: '' },
+    ]))).toContain(
+      'dispatch > mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr > rows: routed for rows 1..64, but with 16 rows per CTA (the metadata plans 64) it may take at most 16',
     );
   });
 });

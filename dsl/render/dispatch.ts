@@ -58,7 +58,8 @@ export function renderDispatch(plans: readonly KernelPlan[], rules: readonly Dis
     { path: 'dispatch.cu', text: renderTemplate('dispatch/dispatch.cu.hbs', context) },
     ...routed.map(shim),
     ...harnessSources(context, routed[0]!.config.problem),
-    { path: 'routes.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, source, rules })), null, 2)}\n` },
+    // planner: the variant whose metadata entry points the library exports (its split-KV schedule is the library's).
+    { path: 'routes.json', text: `${JSON.stringify(JSON.parse(stableJson({ planHash: hash, source, planner: routed[0]!.variantId, rules })), null, 2)}\n` },
     { path: 'build.json', text: buildSpec({ variantId: DISPATCH_ID, planHash: hash, ...build }, libObjects) },
   ];
 }

@@ -3,9 +3,9 @@
 // catalogue's DISPATCH_POLICY.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOGUE, DISPATCH_POLICY } from '../catalogue.ts';
+import { CATALOGUE, DISPATCH_POLICY, FEW_ROWS_POLICY } from '../catalogue.ts';
 import type { DispatchPolicy, TuningEvidence } from '../dispatch.ts';
-import { policyFromTuning } from '../dispatch.ts';
+import { policyFromTuning, policyWithFirst } from '../dispatch.ts';
 import { REPO_ROOT } from './repoRoot.ts';
 
 export interface RoutingSource {
@@ -25,5 +25,7 @@ export function dispatchPolicy(root = REPO_ROOT, wanted = process.env.MLAGEN_TUN
   const table = JSON.parse(readFileSync(join(dir, pick[0]!), 'utf8')) as TuningEvidence;
   // dispatchRules makes the routed variants share one schedule (one metadata serves them all).
   const fixedCost = CATALOGUE[0]!.schedule.fixedOverheadBlocks;
-  return { policy: policyFromTuning(table, fixedCost, DISPATCH_POLICY), source: `generated/tuning/${pick[0]} (${table.gpu})` };
+  // The table times split-n against the seesaw; the few-row routes (transposed) go in front of what it picks.
+  const tuned = policyFromTuning(table, fixedCost, DISPATCH_POLICY);
+  return { policy: policyWithFirst(FEW_ROWS_POLICY, tuned), source: `generated/tuning/${pick[0]} (${table.gpu}), few rows: dsl/catalogue.ts FEW_ROWS_POLICY` };
 }

@@ -99,7 +99,10 @@ interface PlanFile {
   config?: { problem?: { pageSize?: number; qDtype?: string; kvDtype?: string } };
 }
 
-/** The plan.json beside `harness` when there is one, else generated/<id>/plan.json, or for the dispatcher (routes.json, no plan) its first route's. */
+/**
+ * The plan.json beside `harness` when there is one, else generated/<id>/plan.json, or for the dispatcher (routes.json,
+ * no plan) its planner's (the variant whose metadata it exports), else its first route's.
+ */
 function variantPlan(root: string, id: string, harness?: string): PlanFile | undefined {
   const beside = harness ? join(dirname(harness), 'plan.json') : undefined;
   if (beside && existsSync(beside)) return JSON.parse(readFileSync(beside, 'utf8')) as PlanFile;
@@ -107,7 +110,8 @@ function variantPlan(root: string, id: string, harness?: string): PlanFile | und
   let plan = planOf(id);
   const routes = join(root, 'generated', id, 'routes.json');
   if (!existsSync(plan) && existsSync(routes)) {
-    const first = (JSON.parse(readFileSync(routes, 'utf8')) as { rules?: { variantId?: string }[] }).rules?.[0]?.variantId;
+    const r = JSON.parse(readFileSync(routes, 'utf8')) as { planner?: string; rules?: { variantId?: string }[] };
+    const first = r.planner ?? r.rules?.[0]?.variantId;
     if (first) plan = planOf(first);
   }
   if (!existsSync(plan)) return undefined;

@@ -162,16 +162,27 @@ function loadVariant(root: string, row: ManifestRow): TorchVariant {
 
 /**
  * FlashMLA's get_mla_metadata knows neither the dtype nor the variant the decode will pick, so all variants of one
- * package must plan the split-KV schedule alike: same rows per m-block (num_sm_parts), KV block and split cost.
+ * package must plan the split-KV schedule alike: same KV block and split cost, and the same SM parts for every row
+ * count: a variant with fewer rows per m-block than the largest (mathSchedule 'transposed') may serve only rows that
+ * fit one of its m-blocks, where every variant plans one m-block per part.
  */
 export function checkSharedSchedule(variants: readonly TorchVariant[]): void {
   const [first, ...rest] = variants;
   if (!first) throw new TorchEmitError('no variant to emit');
-  const key = (v: TorchVariant) => `blockM ${v.schedule.blockM}, blockN ${v.schedule.blockN}, fixedOverheadBlocks ${v.schedule.fixedOverheadBlocks}`;
+  const key = (v: TorchVariant) => `blockN ${v.schedule.blockN}, fixedOverheadBlocks ${v.schedule.fixedOverheadBlocks}`;
   for (const v of rest) {
     if (key(v) !== key(first))
       throw new TorchEmitError(
         `${v.id} schedules split-KV with ${key(v)} but ${first.id} with ${key(first)}: get_mla_metadata cannot serve both; ` +
+          'emit them into separate packages (--variants)',
+      );
+  }
+  const widest = Math.max(...variants.map((v) => v.schedule.blockM));
+  for (const v of variants) {
+    if (v.schedule.blockM !== widest && v.rows.max > v.schedule.blockM)
+      throw new TorchEmitError(
+        `${v.id} takes ${v.schedule.blockM} rows per m-block but serves rows up to ${v.rows.max}; beside variants of ${widest} ` +
+          `rows per m-block it may serve at most ${v.schedule.blockM} (get_mla_metadata plans one set of SM parts for all): ` +
           'emit them into separate packages (--variants)',
       );
   }

@@ -132,19 +132,22 @@ describe('rendered dispatcher', () => {
   it('routes by q dtype, cache dtype, page size and rows, and names them all when nothing serves a call', () => {
     expect(dispatch).toMatch(/\{ MLAGEN_BF16, MLAGEN_BF16, 16, 0, 1, 16384, "mla_sm90_bf16_kvbf16_p16_m64n64_st2_c2sn"/);
     expect(dispatch).toMatch(/\{ MLAGEN_BF16, MLAGEN_BF16, 64, 0, 65, 16384, "mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2ss"/);
-    expect(dispatch).toMatch(/\{ MLAGEN_BF16, MLAGEN_FP8_E4M3, 64, 0, 1, 16384, "mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16"/);
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, MLAGEN_FP8_E4M3, 64, 0, 33, 16384, "mla_sm90_bf16_kvfp8_e4m3_p64_m64n64_st2_c2sn_r64x216_mf16"/);
+    expect(dispatch).toMatch(/\{ MLAGEN_BF16, MLAGEN_BF16, 64, 0, 1, 16, "mla_sm90_bf16_kvbf16_p64_m16n64_st2_c1tr"/);
+    // The metadata entry points are the first routed variant's (64 rows a CTA), not the first route's.
+    expect(dispatch).toContain('return mla_sm90_bf16_kvbf16_p64_m64n64_st2_c2sn_mlagen_num_sm_parts(');
     expect(dispatch).toContain('r.kv_dtype == p->kv_dtype && serves_page(r, p->page_size)');
     expect(dispatch).toContain('r.page_size == page_size || (r.page_multiple > 0 && page_size > 0 && page_size % r.page_multiple == 0)');
     // Other page sizes go to the variants that take them at launch: multiples of 64 (TMA), then any (cp.async).
     const fixed16 = dispatch.indexOf('{ MLAGEN_BF16, MLAGEN_BF16, 16, 0, 1, 16384,');
-    const tma = dispatch.indexOf('{ MLAGEN_BF16, MLAGEN_BF16, 0, 64, 1, 64, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn"');
+    const tma = dispatch.indexOf('{ MLAGEN_BF16, MLAGEN_BF16, 0, 64, 1, 16, "mla_sm90_bf16_kvbf16_pany_m16n64_st2_c1tr_r48x232"');
     const any = dispatch.indexOf('{ MLAGEN_BF16, MLAGEN_BF16, 0, 1, 1, 16384, "mla_sm90_bf16_kvbf16_pany_m64n64_st2_c2sn_ldca"');
     expect(fixed16).toBeGreaterThan(0);
     expect(tma).toBeGreaterThan(fixed16);
     expect(any).toBeGreaterThan(tma);
     expect(dispatch).toContain('bf16 page 64n rows 65..16384');
     expect(dispatch).toContain('bf16 page any rows 1..16384');
-    expect(dispatch).toContain('bf16 with a fp8_e4m3 cache page 64n rows 1..16384');
+    expect(dispatch).toContain('bf16 with a fp8_e4m3 cache page 64n rows 33..16384');
     expect(dispatch).toContain('" with kv_dtype "');
     expect(dispatch).toContain('", page_size = "');
   });

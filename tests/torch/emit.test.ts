@@ -170,11 +170,15 @@ describe('the dispatch table', () => {
   });
 
   it('refuses variants whose split-KV schedules differ (get_mla_metadata serves them all)', () => {
-    const v = pkg.variants[0]!;
+    const v = pkg.variants.find((x) => x.schedule.blockM === 64)!;
     const other: TorchVariant = { ...v, id: 'other', schedule: { ...v.schedule, blockN: v.schedule.blockN * 2 } };
     expect(() => checkSharedSchedule([v, other])).toThrow(TorchEmitError);
     expect(() => checkSharedSchedule([v, other])).toThrow(/schedules split-KV with .*emit them into separate packages/);
     expect(() => checkSharedSchedule([v, { ...v, id: 'same' }])).not.toThrow();
+    // Fewer rows per m-block (transposed): only for rows one m-block holds, where both plan the same SM parts.
+    const few: TorchVariant = { ...v, id: 'few', rows: { min: 1, max: 16 }, schedule: { ...v.schedule, blockM: 16 } };
+    expect(() => checkSharedSchedule([v, few])).not.toThrow();
+    expect(() => checkSharedSchedule([v, { ...few, rows: { min: 1, max: 64 } }])).toThrow(/takes 16 rows per m-block but serves rows up to 64/);
   });
 
   it('tries the narrowest rows range first, ties in the order given', () => {
