@@ -179,6 +179,8 @@ describe('the dispatch table', () => {
     const few: TorchVariant = { ...v, id: 'few', rows: { min: 1, max: 16 }, schedule: { ...v.schedule, blockM: 16 } };
     expect(() => checkSharedSchedule([v, few])).not.toThrow();
     expect(() => checkSharedSchedule([v, { ...few, rows: { min: 1, max: 64 } }])).toThrow(/takes 16 rows per m-block but serves rows up to 64/);
+    // The package names the planners' schedule, not the first (narrowest) variant's.
+    expect(text('README.md')).toContain('64 rows per m-block');
   });
 
   it('tries the narrowest rows range first, ties in the order given', () => {
