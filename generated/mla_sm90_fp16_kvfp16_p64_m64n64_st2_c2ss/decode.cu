@@ -353,6 +353,18 @@ __device__ __forceinline__ uint32_t p_tile_offset(int row, int byte_col) {
   return mlagen::swizzle<P_SWIZZLE_BITS>(row * P_SPAN_BYTES + byte_col);
 }
 
+// ---- DSL: mlaDecode > epilogue, every schedule: a finished row's normaliser and lse ----
+// 1 / the row's sum (times V's scale for an fp8 cache); 0 for a row that saw no key.
+__device__ __forceinline__ float row_inv(const DecodeArgs& a, float total) {
+  return total > 0.f ? 1.f / total : 0.f;  // DSL kvDtype fp8: V = v_scale x the cache
+}
+// The row's lse (natural log) from its max in the exp2 domain; a row with no key: +inf, or as a split's partial -inf so
+// the combine gives it no weight.
+__device__ __forceinline__ float row_lse(float row_max, float total, bool no_split) {
+  const float m = row_max == -INFINITY ? 0.f : row_max;
+  return total > 0.f ? (m + log2f(total)) * 0.69314718055994530942f : (no_split ? INFINITY : -INFINITY);
+}
+
 // Starts a request: its Q rows (q_ready) and the keys [0, key_limit) each of this thread's two rows sees.
 __device__ __forceinline__ void begin_piece(const DecodeArgs& a, int b, int m_block, uint8_t* q_smem, int ctid, int seqlen,
                                             int row_base, int (&key_limit)[2], bool q_started) {
@@ -404,9 +416,8 @@ __device__ __forceinline__ void store_rows(const DecodeArgs& a, int b, int m_blo
 #pragma unroll
     for (int c = 0; c < CONSUMER_WARPGROUPS; ++c) total += row_sum_smem[c * BLOCK_M + r];
     if (row >= a.rows) continue;
-    const float inv = total > 0.f ? 1.f / total : 0.f;  // DSL kvDtype fp8: V = v_scale x the cache
-    const float m = row_max[i] == -INFINITY ? 0.f : row_max[i];
-    const float lse = total > 0.f ? (m + log2f(total)) * 0.69314718055994530942f : (no_split ? INFINITY : -INFINITY);
+    const float inv = row_inv(a, total);
+    const float lse = row_lse(row_max[i], total, no_split);
     const int s = row / a.h_q, h = row % a.h_q;
     if (no_split) {
       out_t* dst = a.out + b * a.out_stride_b + s * a.out_stride_s + h * a.out_stride_h + wg * PV_N + 2 * quad;

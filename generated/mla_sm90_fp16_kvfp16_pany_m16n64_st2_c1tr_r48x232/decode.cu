@@ -337,6 +337,18 @@ __device__ __forceinline__ uint32_t p_tile_offset(int row, int byte_col) {
   return mlagen::swizzle<P_SWIZZLE_BITS>(row * P_SPAN_BYTES + byte_col);
 }
 
+// ---- DSL: mlaDecode > epilogue, every schedule: a finished row's normaliser and lse ----
+// 1 / the row's sum (times V's scale for an fp8 cache); 0 for a row that saw no key.
+__device__ __forceinline__ float row_inv(const DecodeArgs& a, float total) {
+  return total > 0.f ? 1.f / total : 0.f;  // DSL kvDtype fp8: V = v_scale x the cache
+}
+// The row's lse (natural log) from its max in the exp2 domain; a row with no key: +inf, or as a split's partial -inf so
+// the combine gives it no weight.
+__device__ __forceinline__ float row_lse(float row_max, float total, bool no_split) {
+  const float m = row_max == -INFINITY ? 0.f : row_max;
+  return total > 0.f ? (m + log2f(total)) * 0.69314718055994530942f : (no_split ? INFINITY : -INFINITY);
+}
+
 // Consumers release a stage part: one arrival per warp.
 __device__ __forceinline__ void release_kv(uint64_t* empty, int lane) {
   __syncwarp();
@@ -568,7 +580,7 @@ __device__ __forceinline__ void store_rows(const DecodeArgs& a, int b, int m_blo
 #pragma unroll
     for (int w = 0; w < 4; ++w) total += row_sum_smem[w * BLOCK_M + frag_row(r, quad)];
     const bool live = row < a.rows;  // the same for lane ^ 4: its shuffles run either way
-    const float inv = total > 0.f ? 1.f / total : 0.f;  // DSL kvDtype fp8: V = v_scale x the cache
+    const float inv = row_inv(a, total);
     const int s = row / a.h_q, h = row % a.h_q;
     const int64_t slot = static_cast<int64_t>(a.num_splits[b] + split) * a.rows + row;
     const int e = r % 2, j = r / 2;
@@ -583,8 +595,7 @@ __device__ __forceinline__ void store_rows(const DecodeArgs& a, int b, int m_blo
         *reinterpret_cast<float2*>(a.o_accum + slot * D_V + dv) = make_float2(lo, hi);
     }
     if (live && warp == 0 && lane < 4) {
-      const float m = row_max[r] == -INFINITY ? 0.f : row_max[r];
-      const float lse = total > 0.f ? (m + log2f(total)) * 0.69314718055994530942f : (no_split ? INFINITY : -INFINITY);
+      const float lse = row_lse(row_max[r], total, no_split);
       if (no_split)
         a.lse[(static_cast<int64_t>(b) * a.h_q + h) * a.s_q + s] = lse;
       else
