@@ -9,6 +9,7 @@ import { Checker } from './errors.ts';
 import type { MlaDecodeConfig } from './kernels/mlaDecode.ts';
 import { DEFAULT_MLA_DECODE, pageMultipleOf, variantId } from './kernels/mlaDecode.ts';
 import type { DType, Range } from './problem.ts';
+import { plansAlike } from './schedule/splitKv.ts';
 
 export const DISPATCH_ID = 'mla_sm90_dispatch';
 
@@ -109,10 +110,10 @@ export function dispatchRules(catalogue: readonly MlaDecodeConfig[], policy: rea
   const planner = routed[0];
   for (const r of rules) {
     const v = routed.find((x) => variantId(x) === r.variantId)!;
-    if (!planner || v.schedule.blockM === planner.schedule.blockM) continue;
+    if (!planner) continue;
     const fits = Math.min(v.schedule.blockM, planner.schedule.blockM);
     c.require(
-      r.rows.max <= fits,
+      plansAlike(v.schedule.blockM, planner.schedule.blockM, r.rows.max),
       `${r.variantId} > rows`,
       `routed for rows ${r.rows.min}..${r.rows.max}, but with ${v.schedule.blockM} rows per CTA (the metadata plans ${planner.schedule.blockM}) it may take at most ${fits}`,
     );

@@ -71,6 +71,15 @@ function requirePosInt(name: string, v: number): void {
 }
 
 /**
+ * Whether a kernel of `blockM` rows per CTA can run on metadata planned with `plannerBlockM` for every row count up to
+ * `rowsMax`: with equal rows per CTA always, else only where one CTA of each holds all the rows (both then plan the
+ * same SM parts). The dispatcher and the torch package route a transposed variant (fewer rows) by it.
+ */
+export function plansAlike(blockM: number, plannerBlockM: number, rowsMax: number): boolean {
+  return blockM === plannerBlockM || rowsMax <= Math.min(blockM, plannerBlockM);
+}
+
+/**
  * How many SM parts (rows of the metadata) the split kernel uses: the SMs left for each KV head,
  * divided by the CTAs one head's query rows need. At least 1.
  */

@@ -8,6 +8,7 @@ import { manifestRows, type ManifestRow } from '../harness/paths.ts';
 
 import { ENTRY_POINTS, renamedEntryPoint } from '../../dsl/render/entryPoints.ts';
 import { pageMultipleOf } from '../../dsl/kernels/mlaDecode.ts';
+import { plansAlike } from '../../dsl/schedule/splitKv.ts';
 
 export interface Range {
   min: number;
@@ -179,7 +180,7 @@ export function checkSharedSchedule(variants: readonly TorchVariant[]): void {
   }
   const widest = Math.max(...variants.map((v) => v.schedule.blockM));
   for (const v of variants) {
-    if (v.schedule.blockM !== widest && v.rows.max > v.schedule.blockM)
+    if (!plansAlike(v.schedule.blockM, widest, v.rows.max))
       throw new TorchEmitError(
         `${v.id} takes ${v.schedule.blockM} rows per m-block but serves rows up to ${v.rows.max}; beside variants of ${widest} ` +
           `rows per m-block it may serve at most ${v.schedule.blockM} (get_mla_metadata plans one set of SM parts for all): ` +

@@ -6,6 +6,7 @@ import {
   numSmParts,
   payloadFromUnits,
   planSplitKv,
+  plansAlike,
   splitPieces,
   validateSplitKvSchedule,
   type SplitKvPlan,
@@ -290,5 +291,16 @@ describe('validateSplitKvSchedule', () => {
     const two = new Checker(['s']);
     validateSplitKvSchedule({ ...DEFAULT_SPLIT_KV_SCHEDULE, blockN: 0, blockM: 1 }, two);
     expect(() => two.throwIfAny()).toThrow(DslErrors);
+  });
+});
+
+describe('plansAlike', () => {
+  it("lets fewer rows per CTA run on the planner's metadata only where one CTA of each holds the rows", () => {
+    expect(plansAlike(64, 64, 1 << 20)).toBe(true);
+    expect(plansAlike(16, 64, 16)).toBe(true);
+    expect(plansAlike(16, 64, 17)).toBe(false);
+    expect(plansAlike(32, 64, 32)).toBe(true);
+    expect(plansAlike(128, 64, 64)).toBe(true);
+    expect(plansAlike(128, 64, 65)).toBe(false);
   });
 });
