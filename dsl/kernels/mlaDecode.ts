@@ -442,6 +442,13 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
           : []),
       ];
 
+  // The k-steps of both products, the same whichever operand of each is A (split-n, seesaw) or B (transposed).
+  const qkSteps = [
+    constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
+    constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
+  ];
+  const pvSteps = constant('PV_K_STEPS', blockN / k, `BLOCK_N / k${k}`, `BLOCK_N / ${k}`);
+
   const sections: PlanSection[] = [
     {
       dsl: 'problem',
@@ -613,15 +620,14 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
         seesaw
           ? constant('QK_N', qkN, "the step owner computes all of the step's keys", 'BLOCK_N')
           : constant('QK_N', qkN, 'keys per consumer: BLOCK_N / CONSUMER_WARPGROUPS', 'BLOCK_N / CONSUMER_WARPGROUPS'),
-        constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
-        constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
+        ...qkSteps,
         constant('QK_ACC', accumulatorRegs(qk), '64 x QK_N fp32 over 128 threads', 'BLOCK_M * QK_N / 128'),
         // split-n only: the seesaw's step owner reads every key row.
         ...(seesaw ? [] : [constant('QK_B_CONSUMER_OFFSET', qkN * span, "byte offset of a consumer's first key row in each column block", 'QK_N * SPAN_BYTES')]),
         constant('QK_A_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('QK_B_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('PV_N', pvN, 'dv columns per consumer: D_V / CONSUMER_WARPGROUPS', 'D_V / CONSUMER_WARPGROUPS'),
-        constant('PV_K_STEPS', blockN / k, `BLOCK_N / k${k}`, `BLOCK_N / ${k}`),
+        pvSteps,
         constant('PV_ACC', pvAcc, '64 x PV_N fp32 over 128 threads', 'BLOCK_M * PV_N / 128'),
         constant('PV_B_CONSUMER_OFFSET', (pvN / kvTile.blockCols) * kvTile.blockBytes, "byte offset of a consumer's first V column block", '(PV_N / COL_BLOCK_ELEMS) * KV_COL_BLOCK_BYTES'),
         constant('PV_A_DESC', encodeDescriptor(descriptorFor(pTile, 'K')), `P K-major ${pTile.swizzle}`, undefined, 'uint64_t'),
@@ -672,14 +678,13 @@ export function lowerMlaDecode(cfg: MlaDecodeConfig): KernelPlan {
       dsl: 'wgmma',
       constants: [
         constant('QK_N', qkN, "S^T's N: the CTA's query rows", 'BLOCK_M'),
-        constant('QK_K_STEPS_PER_BLOCK', kvTile.blockCols / k, `COL_BLOCK_ELEMS / k${k}`, `COL_BLOCK_ELEMS / ${k}`),
-        constant('QK_K_STEPS', p.dQk / k, `D_QK / k${k}`, `D_QK / ${k}`),
+        ...qkSteps,
         constant('QK_ACC', accumulatorRegs(qk), '64 keys x BLOCK_M rows fp32 over 128 threads', 'BLOCK_N * BLOCK_M / 128'),
         constant('QK_A_DESC', encodeDescriptor(descriptorFor(kvTile, 'K')), `K K-major ${kvTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('QK_B_DESC', encodeDescriptor(descriptorFor(qTile, 'K')), `Q K-major ${qTile.swizzle}: SBO 8 rows x span`, undefined, 'uint64_t'),
         constant('ROWS_PER_THREAD', blockM / 4, 'query rows of a thread in the S^T and O^T fragments: 8 j + 2 (lane % 4) + c', 'BLOCK_M / 4'),
         constant('PV_M_TILES', pvMTiles, "O^T's wgmma M tiles: 64 dv columns each, one column block", 'D_V / COL_BLOCK_ELEMS'),
-        constant('PV_K_STEPS', blockN / k, `BLOCK_N / k${k}`, `BLOCK_N / ${k}`),
+        pvSteps,
         constant('PV_ACC', pvAcc, '64 dv x BLOCK_M rows fp32 over 128 threads, per M tile', 'COL_BLOCK_ELEMS * BLOCK_M / 128'),
         constant('PV_A_DESC', encodeDescriptor(descriptorFor(kvTile, 'MN')), `V MN-major ${kvTile.swizzle}: SBO 8 rows`, undefined, 'uint64_t'),
         constant('PV_B_DESC', encodeDescriptor(descriptorFor(pTile, 'K')), `P^T K-major ${pTile.swizzle}`, undefined, 'uint64_t'),
